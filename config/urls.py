@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "Administration de Tablée"
+admin.site.site_title = "Tablée"
+
+urlpatterns = [
+    path("", include("tablee.core.urls")),
+    path("compte/", include("tablee.accounts.urls")),
+    path("referentiel/", include("tablee.territories.urls_referential")),
+    path("programmes/", include("tablee.territories.urls")),
+    path("django-admin/", admin.site.urls),
+]
+
+handler403 = "tablee.core.views.permission_denied"
+handler404 = "tablee.core.views.page_not_found"

@@ -1,0 +1,21 @@
+"""Settings shared by the whole suite: a fast password hasher and strict templates."""
+
+import pytest
+
+
+class InvalidTemplateVariable(str):
+    """Makes an unknown template variable fail the test instead of rendering as empty."""
+
+    def __mod__(self, name):
+        raise AssertionError(f"Variable de gabarit inconnue : {name}")
+
+    def __bool__(self):
+        # Django tests `if string_if_invalid:` before formatting; keep it truthy.
+        return True
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = InvalidTemplateVariable("%s")

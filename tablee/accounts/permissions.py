@@ -1,0 +1,155 @@
+"""Who may do what: the one place where Tablée decides.
+
+Everything is denied by default. A user holds memberships (role + scope); an action is allowed on an
+object when one of the user's memberships grants it and its scope covers the object. Querysets are
+filtered here too, so that every lookup outside the scope answers 404 (views use
+``get_object_or_404(Model.objects.for_user(user), ...)``).
+
+The role × action matrix is tested in ``accounts/tests/test_permissions.py``.
+"""
+
+from enum import StrEnum
+
+from django.db.models import Q
+
+from tablee.accounts.models import Membership, Role
+
+
+class Action(StrEnum):
+    VIEW_REFERENTIAL = "view_referential"
+    CREATE_PROGRAMME = "create_programme"
+    VIEW_PROGRAMME = "view_programme"
+    EDIT_PROGRAMME = "edit_programme"
+    VIEW_TERRITORY = "view_territory"
+    VIEW_TERRITORY_CONTACTS = "view_territory_contacts"
+    EDIT_TERRITORY = "edit_territory"
+    IMPORT_INDICATORS = "import_indicators"
+    MANAGE_USERS = "manage_users"
+    VIEW_AUDIT = "view_audit"
+
+
+# Roles granted each action when their scope covers the object. Admins are granted everything.
+GRANTS: dict[Action, set[Role]] = {
+    Action.VIEW_REFERENTIAL: {Role.COORDINATOR, Role.PARTNER, Role.LOCAL_AUTHORITY, Role.FUNDER},
+    Action.CREATE_PROGRAMME: set(),
+    Action.VIEW_PROGRAMME: {Role.COORDINATOR, Role.PARTNER, Role.LOCAL_AUTHORITY, Role.FUNDER},
+    Action.EDIT_PROGRAMME: {Role.COORDINATOR},
+    Action.VIEW_TERRITORY: {Role.COORDINATOR, Role.PARTNER, Role.LOCAL_AUTHORITY, Role.FUNDER},
+    # The funder sees aggregates only: no names, so not the PAT contact person.
+    Action.VIEW_TERRITORY_CONTACTS: {Role.COORDINATOR, Role.PARTNER, Role.LOCAL_AUTHORITY},
+    Action.EDIT_TERRITORY: {Role.COORDINATOR},
+    Action.IMPORT_INDICATORS: {Role.COORDINATOR},
+    Action.MANAGE_USERS: set(),
+    Action.VIEW_AUDIT: set(),
+}
+
+# Actions that concern a programme as a whole: a territory-scoped membership does not reach them.
+PROGRAMME_WIDE = {Action.EDIT_PROGRAMME}
+
+
+def memberships_of(user) -> list[Membership]:
+    """The user's memberships, loaded once per user object (one query per request)."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    cached = getattr(user, "_tablee_memberships", None)
+    if cached is None:
+        cached = list(
+            Membership.objects.filter(user=user).select_related(
+                "programme_territory", "structure__commune"
+            )
+        )
+        user._tablee_memberships = cached
+    return cached
+
+
+def forget_memberships(user) -> None:
+    """Drop the per-request cache after a membership change."""
+    if hasattr(user, "_tablee_memberships"):
+        del user._tablee_memberships
+
+
+def is_admin(user) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or any(m.role == Role.ADMIN for m in memberships_of(user))
+
+
+def roles(user) -> set[str]:
+    """Every role the user holds, whatever the scope (for menus)."""
+    found = {m.role for m in memberships_of(user)}
+    if user.is_authenticated and user.is_superuser:
+        found.add(Role.ADMIN)
+    return found
+
+
+def _covers(membership: Membership, obj) -> bool:
+    """Whether the membership's scope contains ``obj`` (a Programme or a ProgrammeTerritory)."""
+    from tablee.territories.models import Programme, ProgrammeTerritory
+
+    if isinstance(obj, Programme):
+        if membership.programme_id:
+            return membership.programme_id == obj.pk
+        if membership.programme_territory_id:
+            return membership.programme_territory.programme_id == obj.pk
+        if membership.structure_id:
+            epci = membership.structure.commune.territory_id
+            return obj.territories.filter(territory_id=epci).exists()
+        return False
+    if isinstance(obj, ProgrammeTerritory):
+        if membership.programme_id:
+            return membership.programme_id == obj.programme_id
+        if membership.programme_territory_id:
+            return membership.programme_territory_id == obj.pk
+        if membership.structure_id:
+            return membership.structure.commune.territory_id == obj.territory_id
+        return False
+    return False
+
+
+def can(user, action: Action, obj=None) -> bool:
+    """Whether ``user`` may perform ``action`` on ``obj`` (None for instance-wide actions)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if is_admin(user):
+        return True
+    granted = GRANTS[action]
+    for membership in memberships_of(user):
+        if membership.role not in granted:
+            continue
+        if obj is None:
+            return True
+        if action in PROGRAMME_WIDE and not membership.programme_id:
+            continue
+        if _covers(membership, obj):
+            return True
+    return False
+
+
+def programmes_for(user, queryset):
+    """Restrict a Programme queryset to those the user may open."""
+    if is_admin(user):
+        return queryset
+    scope = Q(pk__in=[])
+    for m in memberships_of(user):
+        if m.programme_id:
+            scope |= Q(pk=m.programme_id)
+        elif m.programme_territory_id:
+            scope |= Q(pk=m.programme_territory.programme_id)
+        elif m.structure_id and m.structure.commune.territory_id:
+            scope |= Q(territories__territory_id=m.structure.commune.territory_id)
+    return queryset.filter(scope).distinct()
+
+
+def programme_territories_for(user, queryset):
+    """Restrict a ProgrammeTerritory queryset to those the user may open."""
+    if is_admin(user):
+        return queryset
+    scope = Q(pk__in=[])
+    for m in memberships_of(user):
+        if m.programme_id:
+            scope |= Q(programme_id=m.programme_id)
+        elif m.programme_territory_id:
+            scope |= Q(pk=m.programme_territory_id)
+        elif m.structure_id and m.structure.commune.territory_id:
+            scope |= Q(territory_id=m.structure.commune.territory_id)
+    return queryset.filter(scope)
