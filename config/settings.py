@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "tablee.accounts",
     "tablee.territories",
     "tablee.directory",
+    "tablee.demo",
 ]
 
 MIDDLEWARE = [
@@ -143,8 +144,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "tablee.accounts.validators.CnilCompositionValidator"},
@@ -158,6 +161,8 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3  # an invitation link stays valid thre
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The sign-in form names its e-mail field "username" (AuthenticationForm); axes would read "email".
+AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
@@ -171,20 +176,24 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("TABLEE_STATIC_ROOT", str(BASE_DIR / "var" / "static")))
+# tablee/ is a package, not an app: the finders only see its static folder when it is listed here.
+STATICFILES_DIRS = [BASE_DIR / "tablee" / "static"]
 MEDIA_ROOT = Path(env_str("TABLEE_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "media/"
+# Production runs `collectstatic` and sets TABLEE_MANIFEST_STATIC=true (hashed, compressed files);
+# elsewhere files are served straight from the app folders, without a build step.
+MANIFEST_STATIC = env_bool("TABLEE_MANIFEST_STATIC", False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if env_bool("TABLEE_MANIFEST_STATIC", not DEBUG)
+            if MANIFEST_STATIC
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
-# In development and tests, serve files straight from the app folders without collectstatic.
-WHITENOISE_USE_FINDERS = DEBUG or not env_bool("TABLEE_MANIFEST_STATIC", not DEBUG)
+WHITENOISE_USE_FINDERS = not MANIFEST_STATIC
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # E-mail: printed on the console unless an SMTP host is configured.
@@ -202,9 +211,7 @@ DEFAULT_FROM_EMAIL = env_str("TABLEE_FROM_EMAIL", "Tablée <ne-pas-repondre@tabl
 
 # Map tiles: OpenStreetMap by default; a self-hosted or commercial tile server can replace it.
 MAP_TILE_URL = env_str("TABLEE_MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
-MAP_TILE_ATTRIBUTION = env_str(
-    "TABLEE_MAP_TILE_ATTRIBUTION", "© les contributeurs d’OpenStreetMap"
-)
+MAP_TILE_ATTRIBUTION = env_str("TABLEE_MAP_TILE_ATTRIBUTION", "© les contributeurs d’OpenStreetMap")
 
 
 def _tile_origin(url: str) -> str:

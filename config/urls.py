@@ -9,6 +9,7 @@ urlpatterns = [
     path("compte/", include("tablee.accounts.urls")),
     path("referentiel/", include("tablee.territories.urls_referential")),
     path("programmes/", include("tablee.territories.urls")),
+    path("indicateurs/", include("tablee.territories.urls_indicators")),
     path("django-admin/", admin.site.urls),
 ]
 

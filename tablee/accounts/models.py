@@ -120,10 +120,26 @@ class Membership(models.Model):
             # At most one scope is set; an admin has none.
             models.CheckConstraint(
                 condition=(
-                    Q(programme__isnull=True, programme_territory__isnull=True, structure__isnull=True)
-                    | Q(programme__isnull=False, programme_territory__isnull=True, structure__isnull=True)
-                    | Q(programme__isnull=True, programme_territory__isnull=False, structure__isnull=True)
-                    | Q(programme__isnull=True, programme_territory__isnull=True, structure__isnull=False)
+                    Q(
+                        programme__isnull=True,
+                        programme_territory__isnull=True,
+                        structure__isnull=True,
+                    )
+                    | Q(
+                        programme__isnull=False,
+                        programme_territory__isnull=True,
+                        structure__isnull=True,
+                    )
+                    | Q(
+                        programme__isnull=True,
+                        programme_territory__isnull=False,
+                        structure__isnull=True,
+                    )
+                    | Q(
+                        programme__isnull=True,
+                        programme_territory__isnull=True,
+                        structure__isnull=False,
+                    )
                 ),
                 name="membership_single_scope",
             )
@@ -156,7 +172,9 @@ class Membership(models.Model):
         allowed = ROLE_SCOPES.get(self.role, set())
         kind = self.scope_kind
         if not allowed and kind is not None:
-            raise ValidationError("Un rôle d'administration porte sur toute l'instance, sans périmètre.")
+            raise ValidationError(
+                "Un rôle d'administration porte sur toute l'instance, sans périmètre."
+            )
         if allowed and kind not in allowed:
             labels = {
                 "programme": "un programme",

@@ -37,7 +37,8 @@ def check_version(locked_instance, expected_version: int, fields: list[str]) -> 
     if locked_instance.version != expected_version:
         meta = locked_instance._meta
         current = {
-            str(meta.get_field(name).verbose_name): _display(locked_instance, name) for name in fields
+            str(meta.get_field(name).verbose_name): _display(locked_instance, name)
+            for name in fields
         }
         raise EditConflict(current)
 

@@ -89,7 +89,10 @@ class Territory(models.Model):
     population = models.PositiveIntegerField("population totale", default=0)
     # The département holding most of its population, to group EPCI that straddle a border.
     departement = models.ForeignKey(
-        Departement, on_delete=models.PROTECT, related_name="territories", verbose_name="département"
+        Departement,
+        on_delete=models.PROTECT,
+        related_name="territories",
+        verbose_name="département",
     )
     search_name = models.CharField(max_length=150, editable=False, db_index=True)
 
@@ -203,7 +206,10 @@ class ProgrammeTerritory(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="territories")
     territory = models.ForeignKey(
-        Territory, on_delete=models.PROTECT, related_name="programme_territories", verbose_name="EPCI"
+        Territory,
+        on_delete=models.PROTECT,
+        related_name="programme_territories",
+        verbose_name="EPCI",
     )
     pat_name = models.CharField("nom du PAT", max_length=200, blank=True)
     pat_contact_name = models.CharField("contact du PAT (nom)", max_length=200, blank=True)
