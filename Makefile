@@ -24,7 +24,10 @@ demo: migrate
 	$(BIN)/python manage.py load_referential
 	$(BIN)/python manage.py load_demo
 
+# The server, with the worker of background tasks (large imports) beside it; both stop together.
 run: demo
+	@$(BIN)/python manage.py db_worker > var/worker.log 2>&1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	TABLEE_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The whole suite, browser journeys included (they need Chromium: see the README).

@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "tablee.core",
     "tablee.accounts",
     "tablee.territories",
@@ -212,6 +214,11 @@ DEFAULT_FROM_EMAIL = env_str("TABLEE_FROM_EMAIL", "Tablée <ne-pas-repondre@tabl
 # Map tiles: OpenStreetMap by default; a self-hosted or commercial tile server can replace it.
 MAP_TILE_URL = env_str("TABLEE_MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_TILE_ATTRIBUTION = env_str("TABLEE_MAP_TILE_ATTRIBUTION", "© les contributeurs d’OpenStreetMap")
+# Geocoding: off by default (structures go to their commune's centroid, marked approximate).
+# Set to the Base Adresse Nationale API, e.g. https://api-adresse.data.gouv.fr, to place addresses.
+TABLEE_GEOCODER_URL = env_str("TABLEE_GEOCODER_URL", "")
+# Seconds to wait for the geocoder before falling back to the centroid.
+TABLEE_GEOCODER_TIMEOUT = env_int("TABLEE_GEOCODER_TIMEOUT", 5)
 
 
 def _tile_origin(url: str) -> str:
@@ -256,6 +263,16 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Largest accepted upload of indicators, in bytes.
 TABLEE_MAX_IMPORT_BYTES = env_int("TABLEE_MAX_IMPORT_BYTES", 10 * 1024 * 1024)
+# Largest accepted import of the directory (data·inclusion files, spreadsheets), in bytes; files
+# above TABLEE_DIRECTORY_IMPORT_BACKGROUND_BYTES are checked and written by a background task.
+TABLEE_MAX_DIRECTORY_IMPORT_BYTES = env_int("TABLEE_MAX_DIRECTORY_IMPORT_BYTES", 50 * 1024 * 1024)
+TABLEE_DIRECTORY_IMPORT_BACKGROUND_BYTES = env_int(
+    "TABLEE_DIRECTORY_IMPORT_BACKGROUND_BYTES", 1024 * 1024
+)
+
+# Background work (imports, large exports): django-tasks with its database backend; run the
+# worker with `python manage.py db_worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 LOGGING = {
     "version": 1,

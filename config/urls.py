@@ -10,6 +10,9 @@ urlpatterns = [
     path("referentiel/", include("tablee.territories.urls_referential")),
     path("programmes/", include("tablee.territories.urls")),
     path("indicateurs/", include("tablee.territories.urls_indicators")),
+    path("annuaire/donnees/", include("tablee.directory.urls_data")),
+    path("annuaire/", include("tablee.directory.urls")),
+    path("annuaire-public/", include("tablee.directory.urls_public")),
     path("django-admin/", admin.site.urls),
 ]
 

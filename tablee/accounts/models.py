@@ -200,6 +200,8 @@ class AuditEvent(models.Model):
         MEMBERSHIP_REMOVED = "membership_removed", "Rôle retiré"
         PROGRAMME_CHANGED = "programme_changed", "Programme modifié"
         INDICATORS_IMPORTED = "indicators_imported", "Import d'indicateurs"
+        DIRECTORY_CHANGED = "directory_changed", "Annuaire modifié"
+        DIRECTORY_IMPORTED = "directory_imported", "Import dans l'annuaire"
         EXPORT = "export", "Export"
         NAMED_RECORD_READ = "named_record_read", "Consultation d'une fiche nominative"
 

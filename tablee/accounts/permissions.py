@@ -24,6 +24,12 @@ class Action(StrEnum):
     VIEW_TERRITORY_CONTACTS = "view_territory_contacts"
     EDIT_TERRITORY = "edit_territory"
     IMPORT_INDICATORS = "import_indicators"
+    VIEW_DIRECTORY = "view_directory"
+    CREATE_STRUCTURE = "create_structure"
+    EDIT_STRUCTURE = "edit_structure"
+    VIEW_STRUCTURE_CONTACTS = "view_structure_contacts"
+    IMPORT_STRUCTURES = "import_structures"
+    EXPORT_DIRECTORY = "export_directory"
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
 
@@ -39,6 +45,14 @@ GRANTS: dict[Action, set[Role]] = {
     Action.VIEW_TERRITORY_CONTACTS: {Role.COORDINATOR, Role.PARTNER, Role.LOCAL_AUTHORITY},
     Action.EDIT_TERRITORY: {Role.COORDINATOR},
     Action.IMPORT_INDICATORS: {Role.COORDINATOR},
+    # The directory of a territory: the funder sees aggregates only, not the directory.
+    Action.VIEW_DIRECTORY: {Role.COORDINATOR, Role.PARTNER, Role.LOCAL_AUTHORITY},
+    Action.CREATE_STRUCTURE: {Role.COORDINATOR},
+    # A partner edits its own structure only; a coordinator those of its territories.
+    Action.EDIT_STRUCTURE: {Role.COORDINATOR, Role.PARTNER},
+    Action.VIEW_STRUCTURE_CONTACTS: {Role.COORDINATOR, Role.PARTNER},
+    Action.IMPORT_STRUCTURES: {Role.COORDINATOR},
+    Action.EXPORT_DIRECTORY: {Role.COORDINATOR},
     Action.MANAGE_USERS: set(),
     Action.VIEW_AUDIT: set(),
 }
@@ -55,7 +69,7 @@ def memberships_of(user) -> list[Membership]:
     if cached is None:
         cached = list(
             Membership.objects.filter(user=user).select_related(
-                "programme_territory", "structure__commune"
+                "programme", "programme_territory", "structure__commune"
             )
         )
         user._tablee_memberships = cached
@@ -82,10 +96,27 @@ def roles(user) -> set[str]:
     return found
 
 
-def _covers(membership: Membership, obj) -> bool:
-    """Whether the membership's scope contains ``obj`` (a Programme or a ProgrammeTerritory)."""
+# Actions on a structure that a partner may take on its own structure only, not on its neighbours.
+OWN_STRUCTURE_ONLY = {Action.EDIT_STRUCTURE, Action.VIEW_STRUCTURE_CONTACTS}
+
+
+def _covers(membership: Membership, obj, action=None) -> bool:
+    """Whether the membership's scope contains ``obj``: a Programme, a ProgrammeTerritory or a
+    Structure."""
+    from tablee.directory.models import Structure
     from tablee.territories.models import Programme, ProgrammeTerritory
 
+    if isinstance(obj, Structure):
+        if membership.structure_id:
+            if action in OWN_STRUCTURE_ONLY:
+                return membership.structure_id == obj.pk
+            return membership.structure.commune.territory_id == obj.commune.territory_id
+        epci = obj.commune.territory_id
+        if membership.programme_id:
+            return membership.programme.territories.filter(territory_id=epci).exists()
+        if membership.programme_territory_id:
+            return membership.programme_territory.territory_id == epci
+        return False
     if isinstance(obj, Programme):
         if membership.programme_id:
             return membership.programme_id == obj.pk
@@ -120,7 +151,7 @@ def can(user, action: Action, obj=None) -> bool:
             return True
         if action in PROGRAMME_WIDE and not membership.programme_id:
             continue
-        if _covers(membership, obj):
+        if _covers(membership, obj, action):
             return True
     return False
 
@@ -152,4 +183,28 @@ def programme_territories_for(user, queryset):
             scope |= Q(pk=m.programme_territory_id)
         elif m.structure_id and m.structure.commune.territory_id:
             scope |= Q(territory_id=m.structure.commune.territory_id)
+    return queryset.filter(scope)
+
+
+def structures_for(user, queryset):
+    """Restrict a Structure queryset to the directory the user may open: the structures of the
+    territories in scope (a partner sees its own territory's directory). The funder sees none."""
+    from tablee.territories.models import ProgrammeTerritory
+
+    if is_admin(user):
+        return queryset
+    scope = Q(pk__in=[])
+    for m in memberships_of(user):
+        if m.role not in GRANTS[Action.VIEW_DIRECTORY]:
+            continue
+        if m.programme_id:
+            # A subquery rather than a join through the programme territories: the join could
+            # repeat a structure and needed DISTINCT over every column, which made each count
+            # of a national directory sort the whole table (benchmarks, issue 9).
+            epci = ProgrammeTerritory.objects.filter(programme_id=m.programme_id)
+            scope |= Q(commune__territory_id__in=epci.values("territory_id"))
+        elif m.programme_territory_id:
+            scope |= Q(commune__territory_id=m.programme_territory.territory_id)
+        elif m.structure_id and m.structure.commune.territory_id:
+            scope |= Q(commune__territory_id=m.structure.commune.territory_id)
     return queryset.filter(scope)

@@ -12,5 +12,6 @@ def tablee(request):
         "MAP_TILE_ATTRIBUTION": settings.MAP_TILE_ATTRIBUTION,
         "perms_menu": {
             "manage_users": signed_in and can(user, Action.MANAGE_USERS),
+            "view_directory": signed_in and can(user, Action.VIEW_DIRECTORY),
         },
     }

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from tablee.accounts.models import Membership, Role, User
+from tablee.demo.directory import load_demo_directory
 from tablee.directory.models import Structure
 from tablee.territories.indicators import indicators_import
 from tablee.territories.models import (
@@ -162,9 +163,11 @@ def load_demo() -> dict[str, int]:
         Membership.objects.get_or_create(user=user, role=account.role, **scope)
 
     indicators = _load_demo_indicators()
+    structures = load_demo_directory(programme)
     return {
         "programmes": 1,
         "territoires": len(by_siren),
+        "structures fictives de l'annuaire": structures,
         "comptes": len(DEMO_ACCOUNTS),
         "valeurs d'indicateurs": indicators,
     }

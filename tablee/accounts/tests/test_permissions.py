@@ -10,6 +10,7 @@ from django.contrib.auth.models import AnonymousUser
 from tablee.accounts.models import Role
 from tablee.accounts.permissions import Action, can
 from tablee.accounts.tests.factories import MembershipFactory, UserFactory
+from tablee.directory.models import Structure
 from tablee.directory.tests.factories import StructureFactory
 from tablee.territories.models import Programme, ProgrammeTerritory
 from tablee.territories.tests.factories import (
@@ -34,6 +35,8 @@ pytestmark = pytest.mark.django_db
 #   own_programme = P, other_programme = Q
 #   own_territory = T1, sibling_territory = T2 (same programme, another EPCI), other_territory = U
 #   instance = no object (an instance-wide action)
+# The structures: own_structure (the partner's, in T1), neighbour_structure (another one in T1),
+#   sibling_structure (in T2), other_structure (in U).
 #
 # From DESIGN.md "Roles": admin may do everything, users and programmes included; a coordinator
 # everything inside its scope (a territory coordinator does not edit the programme as a whole);
@@ -41,26 +44,49 @@ pytestmark = pytest.mark.django_db
 # territory; a funder reads its programme's aggregates only, so never the named contacts.
 # The national referential (public INSEE data) is open to every role; importing indicators is
 # coordination work.
+# The directory: a partner edits its own structure only (and sees its own contacts) but reads its
+# territory's directory; a coordinator edits the structures of its territories; a local authority
+# reads its territory's directory, without the contacts; the funder sees no directory. Creating,
+# importing and exporting structures is coordination work.
 MATRIX = """
-action                   object             admin coord_prog coord_terr partner local_auth funder no_role anonymous
-view_referential         instance           yes   yes        yes        yes     yes        yes    no      no
-create_programme         instance           yes   no         no         no      no         no     no      no
-import_indicators        instance           yes   yes        yes        no      no         no     no      no
-manage_users             instance           yes   no         no         no      no         no     no      no
-view_audit               instance           yes   no         no         no      no         no     no      no
-view_programme           own_programme      yes   yes        yes        yes     yes        yes    no      no
-view_programme           other_programme    yes   no         no         no      no         no     no      no
-edit_programme           own_programme      yes   yes        no         no      no         no     no      no
-edit_programme           other_programme    yes   no         no         no      no         no     no      no
-view_territory           own_territory      yes   yes        yes        yes     yes        yes    no      no
-view_territory           sibling_territory  yes   yes        no         no      no         yes    no      no
-view_territory           other_territory    yes   no         no         no      no         no     no      no
-view_territory_contacts  own_territory      yes   yes        yes        yes     yes        no     no      no
-view_territory_contacts  sibling_territory  yes   yes        no         no      no         no     no      no
-view_territory_contacts  other_territory    yes   no         no         no      no         no     no      no
-edit_territory           own_territory      yes   yes        yes        no      no         no     no      no
-edit_territory           sibling_territory  yes   yes        no         no      no         no     no      no
-edit_territory           other_territory    yes   no         no         no      no         no     no      no
+action                  object              admin coord_prog coord_terr partner local_auth funder no_role anonymous
+view_referential        instance            yes   yes        yes        yes     yes        yes    no      no
+create_programme        instance            yes   no         no         no      no         no     no      no
+import_indicators       instance            yes   yes        yes        no      no         no     no      no
+manage_users            instance            yes   no         no         no      no         no     no      no
+view_audit              instance            yes   no         no         no      no         no     no      no
+view_programme          own_programme       yes   yes        yes        yes     yes        yes    no      no
+view_programme          other_programme     yes   no         no         no      no         no     no      no
+edit_programme          own_programme       yes   yes        no         no      no         no     no      no
+edit_programme          other_programme     yes   no         no         no      no         no     no      no
+view_territory          own_territory       yes   yes        yes        yes     yes        yes    no      no
+view_territory          sibling_territory   yes   yes        no         no      no         yes    no      no
+view_territory          other_territory     yes   no         no         no      no         no     no      no
+view_territory_contacts own_territory       yes   yes        yes        yes     yes        no     no      no
+view_territory_contacts sibling_territory   yes   yes        no         no      no         no     no      no
+view_territory_contacts other_territory     yes   no         no         no      no         no     no      no
+edit_territory          own_territory       yes   yes        yes        no      no         no     no      no
+edit_territory          sibling_territory   yes   yes        no         no      no         no     no      no
+edit_territory          other_territory     yes   no         no         no      no         no     no      no
+view_directory          instance            yes   yes        yes        yes     yes        no     no      no
+view_directory          own_structure       yes   yes        yes        yes     yes        no     no      no
+view_directory          neighbour_structure yes   yes        yes        yes     yes        no     no      no
+view_directory          sibling_structure   yes   yes        no         no      no         no     no      no
+view_directory          other_structure     yes   no         no         no      no         no     no      no
+create_structure        instance            yes   yes        yes        no      no         no     no      no
+create_structure        neighbour_structure yes   yes        yes        no      no         no     no      no
+create_structure        sibling_structure   yes   yes        no         no      no         no     no      no
+create_structure        other_structure     yes   no         no         no      no         no     no      no
+edit_structure          own_structure       yes   yes        yes        yes     no         no     no      no
+edit_structure          neighbour_structure yes   yes        yes        no      no         no     no      no
+edit_structure          sibling_structure   yes   yes        no         no      no         no     no      no
+edit_structure          other_structure     yes   no         no         no      no         no     no      no
+view_structure_contacts own_structure       yes   yes        yes        yes     no         no     no      no
+view_structure_contacts neighbour_structure yes   yes        yes        no      no         no     no      no
+view_structure_contacts sibling_structure   yes   yes        no         no      no         no     no      no
+view_structure_contacts other_structure     yes   no         no         no      no         no     no      no
+import_structures       instance            yes   yes        yes        no      no         no     no      no
+export_directory        instance            yes   yes        yes        no      no         no     no      no
 """
 
 
@@ -85,13 +111,16 @@ def test_the_matrix_covers_every_action():
 
 @pytest.fixture
 def world():
-    """Two programmes, their territories, a structure, and one person per role."""
+    """Two programmes, their territories, four structures, and one person per role."""
     programme_p = ProgrammeFactory(name="P")
     programme_q = ProgrammeFactory(name="Q")
     t1 = ProgrammeTerritoryFactory(programme=programme_p)
     t2 = ProgrammeTerritoryFactory(programme=programme_p)
     u = ProgrammeTerritoryFactory(programme=programme_q)
-    structure = StructureFactory(commune=CommuneFactory(territory=t1.territory))
+    structure = StructureFactory(name="own", commune=CommuneFactory(territory=t1.territory))
+    neighbour = StructureFactory(name="neighbour", commune=CommuneFactory(territory=t1.territory))
+    sibling = StructureFactory(name="sibling", commune=CommuneFactory(territory=t2.territory))
+    other = StructureFactory(name="other", commune=CommuneFactory(territory=u.territory))
 
     def person(role=None, **scope):
         user = UserFactory()
@@ -117,6 +146,10 @@ def world():
             "own_territory": t1,
             "sibling_territory": t2,
             "other_territory": u,
+            "own_structure": structure,
+            "neighbour_structure": neighbour,
+            "sibling_structure": sibling,
+            "other_structure": other,
         },
     }
 
@@ -188,6 +221,25 @@ def test_programme_territories_for_user(world, person):
 
     assert len(seen) == len(names)
     assert names == TERRITORIES_SEEN[person]
+
+
+STRUCTURES_SEEN = {
+    "admin": {"own", "neighbour", "sibling", "other"},
+    "coord_prog": {"own", "neighbour", "sibling"},
+    "coord_terr": {"own", "neighbour"},
+    "partner": {"own", "neighbour"},
+    "local_auth": {"own", "neighbour"},
+    "funder": set(),
+    "no_role": set(),
+    "anonymous": set(),
+}
+
+
+@pytest.mark.parametrize("person", sorted(STRUCTURES_SEEN))
+def test_structures_for_user(world, person):
+    names = list(Structure.objects.for_user(world["people"][person]).values_list("name", flat=True))
+
+    assert sorted(names) == sorted(STRUCTURES_SEEN[person])  # and no duplicates
 
 
 def test_a_partner_whose_epci_is_in_two_programmes_sees_both_once(world):
