@@ -49,8 +49,9 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# SCALE=association|region|national|all; BENCH_ARGS="--quick --json benchmarks/results.json"
 bench: install
-	$(BIN)/python -m benchmarks.run --scale $(SCALE)
+	$(BIN)/python -m benchmarks.run --scale $(SCALE) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var

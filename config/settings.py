@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "tablee.accounts",
     "tablee.territories",
     "tablee.directory",
+    "tablee.diagnostic",
     "tablee.demo",
 ]
 
@@ -263,6 +264,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Largest accepted upload of indicators, in bytes.
 TABLEE_MAX_IMPORT_BYTES = env_int("TABLEE_MAX_IMPORT_BYTES", 10 * 1024 * 1024)
+# Largest accepted attachment of a diagnostic meeting (PDF, image, office file), in bytes.
+TABLEE_MAX_ATTACHMENT_BYTES = env_int("TABLEE_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
 # Largest accepted import of the directory (data·inclusion files, spreadsheets), in bytes; files
 # above TABLEE_DIRECTORY_IMPORT_BACKGROUND_BYTES are checked and written by a background task.
 TABLEE_MAX_DIRECTORY_IMPORT_BYTES = env_int("TABLEE_MAX_DIRECTORY_IMPORT_BYTES", 50 * 1024 * 1024)
@@ -283,3 +286,20 @@ LOGGING = {
     # Axes would log usernames (e-mail addresses) on each failure: personal data stays out of logs.
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Cache: the rate limits of the public questionnaire (diagnostic). One process keeps its own
+# counters in memory; a deployment with several application servers points TABLEE_CACHE_URL at a
+# shared Redis (redis://host:6379/0), so that the limits hold across servers.
+TABLEE_CACHE_URL = env_str("TABLEE_CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": TABLEE_CACHE_URL}
+        if TABLEE_CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tablee"}
+    )
+}
+# Public FIES questionnaire: submissions accepted per link and per client (salted hash of the
+# address, never the address) within a window of TABLEE_FIES_RATE_WINDOW seconds.
+TABLEE_FIES_RATE_PER_LINK = env_int("TABLEE_FIES_RATE_PER_LINK", 30)
+TABLEE_FIES_RATE_PER_CLIENT = env_int("TABLEE_FIES_RATE_PER_CLIENT", 5)
+TABLEE_FIES_RATE_WINDOW = env_int("TABLEE_FIES_RATE_WINDOW", 600)

@@ -13,6 +13,8 @@ urlpatterns = [
     path("annuaire/donnees/", include("tablee.directory.urls_data")),
     path("annuaire/", include("tablee.directory.urls")),
     path("annuaire-public/", include("tablee.directory.urls_public")),
+    path("diagnostic/", include("tablee.diagnostic.urls")),
+    path("q/", include("tablee.diagnostic.urls_public")),
     path("django-admin/", admin.site.urls),
 ]
 

@@ -202,6 +202,7 @@ class AuditEvent(models.Model):
         INDICATORS_IMPORTED = "indicators_imported", "Import d'indicateurs"
         DIRECTORY_CHANGED = "directory_changed", "Annuaire modifié"
         DIRECTORY_IMPORTED = "directory_imported", "Import dans l'annuaire"
+        DIAGNOSTIC_CHANGED = "diagnostic_changed", "Diagnostic modifié"
         EXPORT = "export", "Export"
         NAMED_RECORD_READ = "named_record_read", "Consultation d'une fiche nominative"
 

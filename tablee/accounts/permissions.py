@@ -30,6 +30,9 @@ class Action(StrEnum):
     VIEW_STRUCTURE_CONTACTS = "view_structure_contacts"
     IMPORT_STRUCTURES = "import_structures"
     EXPORT_DIRECTORY = "export_directory"
+    VIEW_DIAGNOSTIC = "view_diagnostic"
+    EDIT_DIAGNOSTIC = "edit_diagnostic"
+    VIEW_DIAGNOSTIC_SYNTHESIS = "view_diagnostic_synthesis"
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
 
@@ -53,6 +56,16 @@ GRANTS: dict[Action, set[Role]] = {
     Action.VIEW_STRUCTURE_CONTACTS: {Role.COORDINATOR, Role.PARTNER},
     Action.IMPORT_STRUCTURES: {Role.COORDINATOR},
     Action.EXPORT_DIRECTORY: {Role.COORDINATOR},
+    # Meetings, needs, pathways, testimonies and questionnaires are the association's working
+    # records; the others read the synthesis, where unshared notes and testimonies never appear.
+    Action.VIEW_DIAGNOSTIC: {Role.COORDINATOR},
+    Action.EDIT_DIAGNOSTIC: {Role.COORDINATOR},
+    Action.VIEW_DIAGNOSTIC_SYNTHESIS: {
+        Role.COORDINATOR,
+        Role.PARTNER,
+        Role.LOCAL_AUTHORITY,
+        Role.FUNDER,
+    },
     Action.MANAGE_USERS: set(),
     Action.VIEW_AUDIT: set(),
 }

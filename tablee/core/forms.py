@@ -32,4 +32,5 @@ class StyledFormMixin:
         super().full_clean()
         for name in self.errors:
             if name in self.fields:
-                self.fields[name].widget.attrs["class"] += " is-invalid"
+                attrs = self.fields[name].widget.attrs
+                attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()

@@ -13,8 +13,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from tablee.accounts.models import Membership, Role, User
+from tablee.demo.diagnostic import load_demo_diagnostic
 from tablee.demo.directory import load_demo_directory
-from tablee.directory.models import Structure
+from tablee.directory.models import Sector, Structure
 from tablee.territories.indicators import indicators_import
 from tablee.territories.models import (
     Audience,
@@ -143,7 +144,12 @@ def load_demo() -> dict[str, int]:
     structure, _ = Structure.objects.update_or_create(
         name=structure_name,
         is_demo=True,
-        defaults={"commune": Commune.objects.get(code=commune_code)},
+        defaults={
+            "commune": Commune.objects.get(code=commune_code),
+            "sector": Sector.FOOD_AID,
+            "opening_hours": "Tu,Th 14:00-18:00; Sa 09:30-12:00",
+            "description": "Épicerie solidaire fictive, structure du compte partenaire de démonstration.",
+        },
     )
 
     for account in DEMO_ACCOUNTS:
@@ -164,12 +170,14 @@ def load_demo() -> dict[str, int]:
 
     indicators = _load_demo_indicators()
     structures = load_demo_directory(programme)
+    diagnostic = load_demo_diagnostic(programme)
     return {
         "programmes": 1,
         "territoires": len(by_siren),
         "structures fictives de l'annuaire": structures,
         "comptes": len(DEMO_ACCOUNTS),
         "valeurs d'indicateurs": indicators,
+        **{f"diagnostic — {label}": value for label, value in diagnostic.items()},
     }
 
 

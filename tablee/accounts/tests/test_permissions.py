@@ -48,6 +48,9 @@ pytestmark = pytest.mark.django_db
 # territory's directory; a coordinator edits the structures of its territories; a local authority
 # reads its territory's directory, without the contacts; the funder sees no directory. Creating,
 # importing and exporting structures is coordination work.
+# The diagnostic: meetings, needs, pathways, testimonies and questionnaires are the association's
+# working records (coordinators only); its synthesis is read by everyone with a role on the
+# territory: partner, local authority and the programme's funder (without unshared notes).
 MATRIX = """
 action                  object              admin coord_prog coord_terr partner local_auth funder no_role anonymous
 view_referential        instance            yes   yes        yes        yes     yes        yes    no      no
@@ -87,6 +90,15 @@ view_structure_contacts sibling_structure   yes   yes        no         no      
 view_structure_contacts other_structure     yes   no         no         no      no         no     no      no
 import_structures       instance            yes   yes        yes        no      no         no     no      no
 export_directory        instance            yes   yes        yes        no      no         no     no      no
+view_diagnostic         own_territory       yes   yes        yes        no      no         no     no      no
+view_diagnostic         sibling_territory   yes   yes        no         no      no         no     no      no
+view_diagnostic         other_territory     yes   no         no         no      no         no     no      no
+edit_diagnostic         own_territory       yes   yes        yes        no      no         no     no      no
+edit_diagnostic         sibling_territory   yes   yes        no         no      no         no     no      no
+edit_diagnostic         other_territory     yes   no         no         no      no         no     no      no
+view_diagnostic_synthesis own_territory     yes   yes        yes        yes     yes        yes    no      no
+view_diagnostic_synthesis sibling_territory yes   yes        no         no      no         yes    no      no
+view_diagnostic_synthesis other_territory   yes   no         no         no      no         no     no      no
 """
 
 

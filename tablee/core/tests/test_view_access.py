@@ -20,6 +20,7 @@ PUBLIC_PREFIXES = (
     "accounts:login",
     "accounts:password_reset",
     "public_directory:",
+    "questionnaire:",
 )
 # Pages any signed-in person may open: their own home and the sign-out.
 SIGNED_IN_PAGES = {"core:home", "accounts:logout", "territories:programme_list"}
