@@ -14,9 +14,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tablee.demo.diagnostic import TESTIMONIES, load_demo_diagnostic
-from tablee.diagnostic.models import SurveyResponse
 from tablee.demo.services import DEMO_PASSWORD
 from tablee.demo.tests.test_journeys import demo, sign_in  # noqa: F401 (demo is a fixture)
+from tablee.diagnostic.models import SurveyResponse
 
 COORDINATOR = "coordination@demo.tablee.fr"
 FUNDER = "financeur@demo.tablee.fr"
