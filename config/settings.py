@@ -197,6 +197,10 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not MANIFEST_STATIC
+if not MANIFEST_STATIC:
+    # WhiteNoise warns at start-up when STATIC_ROOT is missing, as in a fresh clone where
+    # collectstatic never ran; files are served from the app folders then, so an empty one does.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # E-mail: printed on the console unless an SMTP host is configured.
