@@ -9,7 +9,7 @@ import datetime
 from urllib.parse import urlencode
 
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from tablee.core.forms import StyledFormMixin
@@ -119,18 +119,25 @@ class DirectoryFilterForm(StyledFormMixin, forms.Form):
         if "secteur" in values:
             queryset = queryset.filter(sector=values["secteur"])
         if "reseau" in values:
+            # Correlated EXISTS: an IN (subquery) would list every match of the country first.
             queryset = queryset.filter(
-                pk__in=Structure.networks.through.objects.filter(
-                    category__value=values["reseau"], category__kind=Category.Kind.RESEAU
-                ).values("structure_id")
+                Exists(
+                    Structure.networks.through.objects.filter(
+                        structure_id=OuterRef("pk"),
+                        category__value=values["reseau"],
+                        category__kind=Category.Kind.RESEAU,
+                    )
+                )
             )
         if "finess" in values:
             queryset = queryset.filter(finess_category__value=values["finess"])
         for name, (_kind, related) in SERVICE_FACETS.items():
             if name in values:
                 queryset = queryset.filter(
-                    pk__in=Service.objects.filter(**{f"{related}__value": values[name]}).values(
-                        "structure_id"
+                    Exists(
+                        Service.objects.filter(
+                            structure_id=OuterRef("pk"), **{f"{related}__value": values[name]}
+                        )
                     )
                 )
         if "ouvert" in values:

@@ -159,6 +159,8 @@ class Structure(models.Model):
         indexes = [
             models.Index(fields=["siret"], name="structure_siret"),
             models.Index(fields=["sector"], name="structure_sector"),
+            # The bounding-box prefilter of the food-aid coverage of a territory.
+            models.Index(fields=["latitude", "longitude"], name="structure_position"),
         ]
 
     def __str__(self):
