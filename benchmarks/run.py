@@ -128,6 +128,12 @@ def page_cases() -> list[tuple[str, str, str]]:
         later.append(("diagnostic : synthèse", "coord", reverse("synthesis:detail", args=[pt.pk])))
     except NoReverseMatch:
         pass
+    try:
+        later.append(
+            ("diagnostic : accueil", "coord", reverse("diagnostic_records:index", args=[pt.pk]))
+        )
+    except NoReverseMatch:
+        pass
     return [
         (
             "annuaire : recherche filtrée",

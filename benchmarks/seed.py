@@ -5,11 +5,11 @@
 The data is fictional but shaped like the real thing, on the real national referential: the
 demonstration programme (six Breton EPCI) at every scale, then more programmes, their
 coordinators, indicators for every EPCI, and structures with their services spread over the
-communes by population. ``random.Random(scale.seed)`` drives every choice: the same scale always
-gets the same rows.
+communes by population, and the diagnostic of the other programmes' territories.
+``random.Random(scale.seed)`` drives every choice: the same scale always gets the same rows.
 
-One function per stage of the cycle (``STAGES``): the stages that do not exist yet (diagnostic,
-plans, activities, network) say so and write nothing; each later issue fills its function in.
+One function per stage of the cycle (``STAGES``): the stages that do not exist yet (plans,
+activities, network) say so and write nothing; each later issue fills its function in.
 Everything is written in one transaction, with bulk inserts.
 """
 
@@ -378,6 +378,384 @@ def seed_directory(ctx: SeedContext) -> None:
     )
 
 
+# Diagnostic rows per scale, in total (the demonstration diagnostic that load_demo writes
+# included): meetings, needs, pathways (4 steps each), testimonies, surveys, survey responses.
+DIAGNOSTIC_TOTALS = {
+    "association": dict.fromkeys(
+        ("meetings", "needs", "pathways", "testimonies", "surveys", "responses"), 0
+    ),
+    "region": {
+        "meetings": 2_000,
+        "needs": 6_000,
+        "pathways": 60,
+        "testimonies": 600,
+        "surveys": 60,
+        "responses": 3_000,
+    },
+    "national": {
+        "meetings": 20_000,
+        "needs": 60_000,
+        "pathways": 500,
+        "testimonies": 5_000,
+        "surveys": 1_254,
+        "responses": 30_000,
+    },
+}
+# Any other scale (the smoke test's): so many rows per EPCI.
+DIAGNOSTIC_PER_EPCI = {
+    "meetings": 16,
+    "needs": 48,
+    "pathways": 1,
+    "testimonies": 5,
+    "surveys": 1,
+    "responses": 25,
+}
+MEETING_TITLES = [
+    "Entretien avec l'équipe d'un CCAS",
+    "Réunion des acteurs de l'aide alimentaire",
+    "Visite d'une distribution alimentaire",
+    "Échange avec une épicerie solidaire",
+    "Rencontre avec un centre social",
+    "Point téléphonique avec une association caritative",
+    "Atelier d'échange avec des bénévoles",
+    "Réunion avec les services du département",
+]
+MEETING_NOTES = [
+    "Les horaires de distribution ne conviennent pas aux personnes qui travaillent.",
+    "Les bénévoles signalent une hausse des demandes depuis l'automne.",
+    "Le transport reste le premier frein cité par l'équipe.",
+    "Peu de produits frais dans les colis, faute de chambre froide.",
+]
+NEED_TITLES = [
+    "Reste à vivre insuffisant après les charges",
+    "Pas de transport vers le lieu de distribution",
+    "Pas de cuisine ni de stockage en hébergement",
+    "Peu d'idées de repas avec les produits reçus",
+    "Régimes particuliers mal couverts",
+    "Personnes âgées isolées qui ne viennent plus",
+    "Dossiers d'aide jamais déposés",
+    "Documents d'information disponibles en français seulement",
+    "Logement sans équipement pour cuisiner",
+    "Aucun commerce alimentaire dans la commune",
+    "Honte de se présenter à la distribution",
+    "Horaires d'ouverture trop restreints",
+]
+PERSONAS = [
+    "Mère seule avec deux enfants, sans voiture, commune rurale",
+    "Retraité vivant seul, petite pension, sans internet",
+    "Étudiante en colocation, sans bourse, loin de sa famille",
+    "Couple avec trois enfants, un salaire au SMIC, loyer élevé",
+    "Homme hébergé en foyer, sans cuisine, en démarche d'emploi",
+]
+STEP_KINDS = [
+    "Médecin traitant",
+    "CCAS",
+    "Épicerie solidaire",
+    "Association d'aide alimentaire",
+    "Centre social",
+    "Mission locale",
+    "Assistante sociale du département",
+]
+STEP_TEXTS = [
+    "Repère la situation et oriente vers un accompagnement.",
+    "Instruit une demande d'aide alimentaire.",
+    "Ouvre un droit de trois mois.",
+    "Propose un colis mensuel, sans choix des produits.",
+    "Propose un atelier cuisine collectif.",
+]
+BREAKS = [
+    "",
+    "",
+    "Le rendez-vous tombe pendant les heures de travail : la démarche s'arrête.",
+    "Aucun transport ne permet de s'y rendre : la personne renonce.",
+    "À la fin du droit, aucun relais n'est proposé.",
+]
+TESTIMONY_CONTEXTS = [
+    "Distribution alimentaire, hiver",
+    "Atelier cuisine",
+    "Permanence du CCAS",
+    "Épicerie solidaire",
+    "Rencontre au centre social",
+]
+TESTIMONY_TEXTS = [
+    "Le samedi il n'y a pas de bus, alors je demande à quelqu'un, mais je n'ose pas tous les mois.",
+    "Avec le colis on mange souvent la même chose.",
+    "Je ne savais pas que j'avais droit à quelque chose, personne ne me l'avait dit.",
+    "Je n'ai qu'une plaque électrique, je ne peux pas cuisiner les légumes secs.",
+    "Je viens quand il n'y a pas de monde, j'ai peur de croiser des voisins.",
+    "À la fin du mois il reste à peine de quoi acheter du pain.",
+]
+# Chance of a "yes" to each FIES question, from the mildest to the most severe.
+FIES_YES = (0.45, 0.4, 0.35, 0.3, 0.22, 0.15, 0.1, 0.06)
+
+
+def _diagnostic_volumes(scale) -> dict[str, int]:
+    if scale.name in DIAGNOSTIC_TOTALS:
+        return DIAGNOSTIC_TOTALS[scale.name]
+    return {key: rate * scale.epci for key, rate in DIAGNOSTIC_PER_EPCI.items()}
+
+
+def _fictional(text: str) -> str:
+    return f"{text} (fictif)"
+
+
+def seed_diagnostic(ctx: SeedContext) -> None:
+    """Meetings (with 1–3 structures of their EPCI), needs (some from a meeting, with its
+    structures and publics), pathways of 4 steps (with the needs behind their breaks),
+    testimonies (always with consent) and FIES questionnaires with their anonymous answers, on
+    the territories of the programmes besides the demonstration one (which keeps its own
+    diagnostic, from load_demo, at every scale): association nothing more, region 2,000
+    meetings and 6,000 needs, national 20,000 meetings, 60,000 needs, 500 pathways, 5,000
+    testimonies, 1,254 questionnaires and 30,000 answers (totals, the demonstration included)."""
+    from collections import defaultdict
+
+    from tablee.diagnostic.models import (
+        Answer,
+        BarrierCategory,
+        Meeting,
+        Need,
+        Pathway,
+        PathwayStep,
+        Survey,
+        SurveyResponse,
+        Testimony,
+    )
+    from tablee.directory.models import Category, Structure
+    from tablee.territories.models import ProgrammeTerritory
+
+    rng = ctx.rng
+    models = {
+        "meetings": Meeting,
+        "needs": Need,
+        "pathways": Pathway,
+        "testimonies": Testimony,
+        "surveys": Survey,
+        "responses": SurveyResponse,
+    }
+    wanted = {
+        key: max(0, total - models[key].objects.count())
+        for key, total in _diagnostic_volumes(ctx.scale).items()
+    }
+    territories = list(
+        ProgrammeTerritory.objects.filter(programme_id__in=ctx.programme_ids)
+        .exclude(programme__is_demo=True)
+        .order_by("territory_id")
+        .values_list("pk", "territory_id")
+    )
+    if not territories or not any(wanted.values()):
+        ctx.say("diagnostic : celui de la démonstration seulement")
+        return
+    structures_of = defaultdict(list)  # EPCI siren -> structure ids
+    for pk, siren in (
+        Structure.objects.filter(commune__territory_id__in=[s for _, s in territories])
+        .order_by("pk")
+        .values_list("pk", "commune__territory_id")
+    ):
+        structures_of[siren].append(pk)
+    categories = list(
+        BarrierCategory.objects.filter(is_active=True)
+        .order_by("position")
+        .values_list("pk", flat=True)
+    )
+    publics = list(
+        Category.objects.filter(kind=Category.Kind.PUBLIC)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    start = datetime.date(2024, 1, 8)
+    days = (datetime.date(2026, 6, 30) - start).days
+
+    def some_date() -> datetime.date:
+        return start + datetime.timedelta(days=rng.randrange(days))
+
+    # Meetings, with 1–3 structures of their EPCI.
+    meetings, meeting_links = [], []
+    meetings_of = defaultdict(list)  # programme territory -> [(meeting id, structure ids)]
+    meeting_through = Meeting.structures.through
+    for _ in range(wanted["meetings"]):
+        pt, siren = rng.choice(territories)
+        meeting = Meeting(
+            id=_uuid(rng),
+            programme_territory_id=pt,
+            date=some_date(),
+            format=rng.choice(Meeting.Format.values),
+            title=_fictional(rng.choice(MEETING_TITLES)),
+            social_workers=rng.randint(0, 4),
+            health_professionals=rng.randint(0, 2),
+            volunteers=rng.randint(0, 8),
+            elected_officials=rng.randint(0, 1),
+            people_concerned=rng.randint(0, 5),
+            others=rng.randint(0, 2),
+            notes=_fictional(rng.choice(MEETING_NOTES)),
+            notes_shareable=rng.random() < 0.4,
+        )
+        pool = structures_of[siren]
+        met = rng.sample(pool, min(len(pool), rng.randint(1, 3)))
+        meeting_links.extend(meeting_through(meeting_id=meeting.pk, structure_id=s) for s in met)
+        meetings.append(meeting)
+        meetings_of[pt].append((meeting.pk, met))
+    Meeting.objects.bulk_create(meetings, batch_size=BATCH)
+    meeting_through.objects.bulk_create(meeting_links, batch_size=BATCH)
+    ctx.say(f"diagnostic : {len(meetings)} rencontres, {len(meeting_links)} structures rencontrées")
+
+    # Needs: from a meeting of their territory (with its structures) or from elsewhere.
+    needs, need_structures, need_publics = [], [], []
+    needs_of = defaultdict(list)  # programme territory -> need ids
+    structure_through, public_through = Need.structures.through, Need.publics.through
+    for _ in range(wanted["needs"]):
+        pt, siren = rng.choice(territories)
+        source = rng.choices(Need.Source.values, weights=(6, 2, 1, 1))[0]
+        meeting_id, structures = None, []
+        if source == Need.Source.MEETING and meetings_of[pt]:
+            meeting_id, structures = rng.choice(meetings_of[pt])
+        elif rng.random() < 0.3 and structures_of[siren]:
+            structures = [rng.choice(structures_of[siren])]
+        need = Need(
+            id=_uuid(rng),
+            programme_territory_id=pt,
+            category_id=rng.choice(categories),
+            title=_fictional(rng.choice(NEED_TITLES)),
+            description=_fictional("Besoin relevé pendant le diagnostic du banc d'essai"),
+            severity=rng.choices((1, 2, 3), weights=(3, 4, 2))[0],
+            source=source,
+            meeting_id=meeting_id,
+        )
+        needs.append(need)
+        needs_of[pt].append(need.pk)
+        need_structures.extend(
+            structure_through(need_id=need.pk, structure_id=s) for s in structures
+        )
+        need_publics.extend(
+            public_through(need_id=need.pk, category_id=c)
+            for c in rng.sample(publics, min(len(publics), rng.randint(0, 2)))
+        )
+    Need.objects.bulk_create(needs, batch_size=BATCH)
+    structure_through.objects.bulk_create(need_structures, batch_size=BATCH)
+    public_through.objects.bulk_create(need_publics, batch_size=BATCH)
+    ctx.say(
+        f"diagnostic : {len(needs)} besoins, {len(need_structures)} liens structures, "
+        f"{len(need_publics)} liens publics"
+    )
+
+    def some_needs(pt, most: int) -> list:
+        pool = needs_of[pt]
+        return rng.sample(pool, min(len(pool), rng.randint(0, most)))
+
+    # Pathways of four steps; the needs behind a break are those of the same territory.
+    pathways, steps, step_needs = [], [], []
+    for number in range(wanted["pathways"]):
+        # One per territory first, then on territories drawn at random.
+        pt, siren = territories[number] if number < len(territories) else rng.choice(territories)
+        persona = rng.choice(PERSONAS)
+        pathway = Pathway(
+            id=_uuid(rng),
+            programme_territory_id=pt,
+            title=_fictional(f"Parcours type {number + 1} : {persona.lower()}"),
+            persona=f"{persona} (situation type fictive).",
+        )
+        pathways.append(pathway)
+        for position in range(1, 5):
+            pool = structures_of[siren]
+            step = PathwayStep(
+                pathway_id=pathway.pk,
+                position=position,
+                structure_id=rng.choice(pool) if pool and rng.random() < 0.5 else None,
+                structure_type=rng.choice(STEP_KINDS),
+                description=rng.choice(STEP_TEXTS),
+                delay_days=rng.choice((None, 3, 7, 10, 21, 30)),
+                distance_km=rng.choice((None, 2, 5, 12, 18, 25)),
+                break_after="" if position == 4 else rng.choice(BREAKS),
+            )
+            steps.append(step)
+            step_needs.append(some_needs(pt, 2) if step.break_after else [])
+    Pathway.objects.bulk_create(pathways, batch_size=BATCH)
+    PathwayStep.objects.bulk_create(steps, batch_size=BATCH)
+    if steps and steps[0].pk is None:  # a database that does not return the ids it inserts
+        ids = {
+            (pathway, position): pk
+            for pk, pathway, position in PathwayStep.objects.filter(
+                pathway_id__in=[p.pk for p in pathways]
+            ).values_list("pk", "pathway_id", "position")
+        }
+        for step in steps:
+            step.pk = ids[step.pathway_id, step.position]
+    break_through = PathwayStep.break_needs.through
+    break_links = [
+        break_through(pathwaystep_id=step.pk, need_id=need)
+        for step, linked in zip(steps, step_needs, strict=True)
+        for need in linked
+    ]
+    break_through.objects.bulk_create(break_links, batch_size=BATCH)
+
+    # Testimonies, always given with consent (a database constraint).
+    testimonies, testimony_needs = [], []
+    testimony_through = Testimony.needs.through
+    for _ in range(wanted["testimonies"]):
+        pt, _siren = rng.choice(territories)
+        testimony = Testimony(
+            id=_uuid(rng),
+            programme_territory_id=pt,
+            date=some_date(),
+            context=_fictional(rng.choice(TESTIMONY_CONTEXTS)),
+            text=_fictional(rng.choice(TESTIMONY_TEXTS)),
+            consent_given=True,
+            shareable=rng.random() < 0.6,
+        )
+        testimonies.append(testimony)
+        testimony_needs.extend(
+            testimony_through(testimony_id=testimony.pk, need_id=n) for n in some_needs(pt, 2)
+        )
+    Testimony.objects.bulk_create(testimonies, batch_size=BATCH)
+    testimony_through.objects.bulk_create(testimony_needs, batch_size=BATCH)
+
+    # Questionnaires (one per territory first) and their anonymous answers. bulk_create skips
+    # save(): the raw score is counted here.
+    surveys = []
+    for number in range(wanted["surveys"]):
+        pt, _siren = territories[number] if number < len(territories) else rng.choice(territories)
+        surveys.append(
+            Survey(
+                id=_uuid(rng),
+                programme_territory_id=pt,
+                title=_fictional(f"Questionnaire FIES {number + 1}"),
+                token=f"bench{rng.getrandbits(96):024x}",
+                is_open=rng.random() < 0.7,
+            )
+        )
+    Survey.objects.bulk_create(surveys, batch_size=BATCH)
+    responses = []
+    for number in range(wanted["responses"] if surveys else 0):
+        answers = [
+            Answer.YES
+            if rng.random() < chance
+            else rng.choice((Answer.NO,) * 9 + (Answer.REFUSED,))
+            for chance in FIES_YES
+        ]
+        responses.append(
+            SurveyResponse(
+                survey_id=rng.choice(surveys).pk,
+                **{f"q{i}": answer for i, answer in enumerate(answers, start=1)},
+                raw_score=answers.count(Answer.YES),
+                channel=rng.choice(SurveyResponse.Channel.values),
+                submission_token=f"bench-{number:06d}",
+            )
+        )
+    SurveyResponse.objects.bulk_create(responses, batch_size=BATCH)
+    ctx.counts.update(
+        meetings=Meeting.objects.count(),
+        needs=Need.objects.count(),
+        pathways=Pathway.objects.count(),
+        pathway_steps=PathwayStep.objects.count(),
+        testimonies=Testimony.objects.count(),
+        surveys=Survey.objects.count(),
+        survey_responses=SurveyResponse.objects.count(),
+    )
+    ctx.say(
+        f"diagnostic : {len(pathways)} parcours ({len(steps)} étapes), "
+        f"{len(testimonies)} paroles, {len(surveys)} questionnaires, {len(responses)} réponses"
+    )
+
+
 def _later_stage(name: str, rows: str) -> Callable[[SeedContext], None]:
     def stage(ctx: SeedContext) -> None:
         ctx.say(f"{name} : étape pas encore livrée ({rows} à ajouter par son issue)")
@@ -388,7 +766,6 @@ def _later_stage(name: str, rows: str) -> Callable[[SeedContext], None]:
 
 
 # Rows per scale the later stages must write (issue 9): association / region / national.
-seed_diagnostic = _later_stage("diagnostic", "rencontres et besoins (20 000 et 60 000 au national)")
 seed_plans = _later_stage("plans", "plans d'action et actions (5 000 au national)")
 seed_activities = _later_stage(
     "activities", "séances et présences (348 / 7 000 / 70 000 séances, 700 000 présences)"

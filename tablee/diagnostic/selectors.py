@@ -12,7 +12,8 @@ meetings, needs or answers. What a reader may see depends on who reads:
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from tablee.accounts.permissions import Action, can
 from tablee.core.charts import horizontal_bar_chart, svg_data_uri
@@ -146,11 +147,7 @@ def diagnostic_synthesis(pt: ProgrammeTerritory, *, user) -> Synthesis:
         .order_by("-n", "finess_category__label")
     )
 
-    categories = list(
-        BarrierCategory.objects.annotate(n=Count("needs", filter=Q(needs__programme_territory=pt)))
-        .filter(Q(is_active=True) | Q(n__gt=0))
-        .order_by("position", "label")  # Meta.ordering does not apply to aggregating queries
-    )
+    categories = list(categories_with_need_counts(pt, name="n").order_by("position", "label"))
     needs_by_category = [(category.label, category.n) for category in categories]
     needs_total = sum(n for _, n in needs_by_category)
     chart_title = f"Besoins par catégorie de frein — {epci.name}"
@@ -223,4 +220,22 @@ def diagnostic_synthesis(pt: ProgrammeTerritory, *, user) -> Synthesis:
         meeting_count=meetings["count"],
         structures_met=structures_met,
         participants=_participants_table(meetings, masked=masked),
+    )
+
+
+def categories_with_need_counts(pt, *, name: str):
+    """Barrier categories annotated with ``name`` = the number of needs of territory ``pt``, keeping
+    the active ones and any that still holds needs there.
+
+    A correlated count per category, so that the cost follows the territory's needs and not the
+    whole table (a join with a filtered Count scanned every need of the country)."""
+    per_category = (
+        Need.objects.filter(programme_territory=pt, category=OuterRef("pk"))
+        .order_by()
+        .values("category")
+        .annotate(total=Count("pk"))
+        .values("total")
+    )
+    return BarrierCategory.objects.annotate(**{name: Coalesce(Subquery(per_category), 0)}).filter(
+        Q(is_active=True) | Q(**{f"{name}__gt": 0})
     )

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,7 +26,8 @@ from tablee.diagnostic.forms_records import (
     TestimonyForm,
     territory_structures,
 )
-from tablee.diagnostic.models import BarrierCategory, Meeting, MeetingAttachment, Need, Testimony
+from tablee.diagnostic.models import Meeting, MeetingAttachment, Need, Testimony
+from tablee.diagnostic.selectors import categories_with_need_counts
 from tablee.territories.models import ProgrammeTerritory
 
 # Beyond this many structures in a territory, the picker shows a search instead of every box.
@@ -82,9 +83,7 @@ def structure_picker(form, field_name: str = "structures") -> dict:
 @login_required
 def index(request, pt):
     pt = get_programme_territory(request, pt, Action.VIEW_DIAGNOSTIC)
-    categories = BarrierCategory.objects.annotate(
-        need_count=Count("needs", filter=Q(needs__programme_territory=pt))
-    ).filter(Q(is_active=True) | Q(need_count__gt=0))
+    categories = categories_with_need_counts(pt, name="need_count")
     context = {
         "pt": pt,
         "programme": pt.programme,

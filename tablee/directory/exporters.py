@@ -10,6 +10,8 @@ Tablée. The XLSX, for people, has French headers and labels instead of codes.
 import io
 import json
 import re
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,6 +29,8 @@ FORMATS = {
     "xlsx": "Tableur XLSX (lecture par des personnes)",
 }
 CHUNK = 2000
+# The services of a data·inclusion JSON export stay in memory up to this size, then on disk.
+SPOOL_SIZE = 8 * 1024 * 1024
 _POSTAL = re.compile(r"^\d{5}$")
 _SIRET = re.compile(r"^\d{14}$")
 _ZONE = re.compile(r"^(\w{5}|\w{2,3}|\d{9}|france)$")
@@ -163,15 +167,16 @@ def _structures(queryset) -> Iterator[Structure]:
     )
 
 
-def data_inclusion_records(queryset, counts: ExportCounts) -> tuple[list[dict], list[dict]]:
-    """Every structure and service of ``queryset`` in data·inclusion form."""
-    structures, services = [], []
+def _data_inclusion_items(queryset, counts: ExportCounts) -> Iterator[tuple[str, dict]]:
+    """``("structure", record)`` and ``("service", record)`` pairs, one structure at a time,
+    counted in ``counts`` as they are produced."""
     for structure in _structures(queryset):
         record = structure_record(structure)
         if record is None:
             counts.skipped.append(f"structure « {structure.name} » : nom trop court")
             continue
-        structures.append(record)
+        counts.structures += 1
+        yield "structure", record
         for service in _related(structure, "services"):
             item = service_record(service, structure)
             if item is None:
@@ -179,17 +184,55 @@ def data_inclusion_records(queryset, counts: ExportCounts) -> tuple[list[dict], 
                     f"service « {service.name} » : nom ou description trop courts"
                 )
                 continue
-            services.append(item)
-    counts.structures, counts.services = len(structures), len(services)
+            counts.services += 1
+            yield "service", item
+
+
+def data_inclusion_records(queryset, counts: ExportCounts) -> tuple[list[dict], list[dict]]:
+    """Every structure and service of ``queryset`` in data·inclusion form."""
+    structures, services = [], []
+    for kind, record in _data_inclusion_items(queryset, counts):
+        (structures if kind == "structure" else services).append(record)
     return structures, services
 
 
+class _JsonArrayWriter:
+    """Writes a JSON array one element at a time, byte for byte what ``json.dumps(list,
+    ensure_ascii=False)`` would write for the whole list."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.first = True
+        stream.write(b"[")
+
+    def write(self, record: dict) -> None:
+        text = json.dumps(record, ensure_ascii=False)
+        self.stream.write((text if self.first else f", {text}").encode())
+        self.first = False
+
+    def close(self) -> None:
+        self.stream.write(b"]")
+
+
 def di_json_zip(queryset, counts: ExportCounts) -> bytes:
-    structures, services = data_inclusion_records(queryset, counts)
+    """The ZIP of ``structures.json`` and ``services.json``, written record by record: the
+    structures straight into their ZIP member, the services (read along with their structure)
+    into a temporary file that spills to disk past a few megabytes, then copied into theirs."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("structures.json", json.dumps(structures, ensure_ascii=False))
-        archive.writestr("services.json", json.dumps(services, ensure_ascii=False))
+    with (
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive,
+        tempfile.SpooledTemporaryFile(max_size=SPOOL_SIZE) as spool,
+    ):
+        services = _JsonArrayWriter(spool)
+        with archive.open("structures.json", "w") as member:
+            structures = _JsonArrayWriter(member)
+            for kind, record in _data_inclusion_items(queryset, counts):
+                (structures if kind == "structure" else services).write(record)
+            structures.close()
+        services.close()
+        spool.seek(0)
+        with archive.open("services.json", "w") as member:
+            shutil.copyfileobj(spool, member)
     return buffer.getvalue()
 
 

@@ -1,5 +1,7 @@
 """The directory inside the application: list, map, structure page, and the edit forms."""
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -32,6 +34,8 @@ from tablee.territories.models import ProgrammeTerritory
 
 # The map answers at most this many structures; beyond, the user is asked to narrow the filters.
 MAP_LIMIT = 5000
+# Any UUID: reversed once per map, then replaced by each structure's primary key.
+_URL_PLACEHOLDER = uuid.UUID(int=0)
 
 
 def get_structure_for_user(request, pk) -> Structure:
@@ -158,6 +162,10 @@ def map_payload(structures, detail_url_name: str) -> dict:
     truncated = len(rows) > MAP_LIMIT
     points, without_position = [], 0
     sectors = dict(Sector.choices)
+    # One reverse() for the whole map: every detail URL differs only by the primary key.
+    url_prefix, _, url_suffix = reverse(detail_url_name, args=[_URL_PLACEHOLDER]).partition(
+        str(_URL_PLACEHOLDER)
+    )
     for pk, name, lat, lon, c_lat, c_lon, sector, approximate, commune_name in rows[:MAP_LIMIT]:
         if lat is None or lon is None:
             lat, lon, approximate = c_lat, c_lon, True
@@ -174,7 +182,7 @@ def map_payload(structures, detail_url_name: str) -> dict:
                 "sector": sector,
                 "sector_label": sectors.get(sector, sector),
                 "approximate": approximate,
-                "url": reverse(detail_url_name, args=[pk]),
+                "url": f"{url_prefix}{pk}{url_suffix}",
             }
         )
     return {

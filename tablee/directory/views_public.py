@@ -4,6 +4,7 @@ Professional contacts are never read here, nor the contact person of a service; 
 is not publishable answers 404 exactly like one that does not exist.
 """
 
+from django.db.models import Exists, OuterRef
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -22,12 +23,15 @@ def public_structures():
 def public_filter_form(request) -> DirectoryFilterForm:
     """Filters of the public directory: the EPCI that have publishable structures (two queries:
     those EPCI, every Category row)."""
-    territories = [
-        (t.siren, t.name)
-        for t in Territory.objects.filter(
-            pk__in=public_structures().values("commune__territory_id")
-        ).order_by("name")
-    ]
+    # A correlated EXISTS per EPCI stops at its first publishable structure, where an IN
+    # (subquery) would list the communes of every structure of the country first.
+    territories = list(
+        Territory.objects.filter(
+            Exists(public_structures().filter(commune__territory_id=OuterRef("pk")))
+        )
+        .order_by("name")
+        .values_list("siren", "name")
+    )
     return DirectoryFilterForm(
         request.GET, territories=territories, categories=list(Category.objects.all())
     )

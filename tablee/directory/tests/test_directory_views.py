@@ -6,6 +6,8 @@ import json
 import re
 
 import pytest
+from django import forms
+from django.test.html import parse_html
 from django.urls import reverse
 from django.utils import timezone
 
@@ -131,6 +133,23 @@ class TestStructureList:
         assert listed(client.get(self.url, {"aide": "colis"})) == [world.own.name]
         assert listed(client.get(self.url, {"reseau": "ccas-cias"})) == [world.neighbour.name]
         assert listed(client.get(self.url, {"finess": "443"})) == [world.sibling.name]
+
+    def test_filter_selects_are_the_html_of_django_select(self, client, world):
+        """The filter selects are written in Python: same options, labels, optgroups, selected
+        option and attributes as Django's own Select template."""
+        client.force_login(world.coordinator)
+        response = client.get(self.url, {"finess": "443", "thematique": "sante--x", "tri": "-maj"})
+        form = response.context["form"]
+        for name in ("territoire", "secteur", "reseau", "finess", "thematique", "ouvert", "tri"):
+            bound = form[name]
+            expected = forms.Select(attrs=bound.field.widget.attrs, choices=bound.field.choices)
+            assert parse_html(str(bound)) == parse_html(
+                expected.render(
+                    bound.html_name, bound.value(), bound.build_widget_attrs({"id": bound.auto_id})
+                )
+            ), name
+        assert '<option value="443" selected>' in response.content.decode()
+        assert "<optgroup label=" in response.content.decode()
 
     def test_open_on_a_given_day(self, client, world):
         world.own.opening_hours = "Mo-Fr 09:00-12:00"

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from tablee.accounts.models import AuditEvent, Role
 from tablee.accounts.tests.factories import MembershipFactory
-from tablee.directory.exporters import export_directory
+from tablee.directory.exporters import ExportCounts, data_inclusion_records, export_directory
 from tablee.directory.importers import read_files, validator_for
 from tablee.directory.models import Category, Service, Structure
 from tablee.directory.tests.factories import StructureFactory
@@ -84,6 +84,19 @@ class TestDataInclusionExports:
         # The name of a professional never leaves Tablée.
         assert services[0]["contact_nom_prenom"] is None
         assert b"Camille Martin" not in content
+
+    def test_json_written_record_by_record_is_what_one_dump_of_the_lists_gives(self, directory):
+        content, _, _, counts = export_directory(Structure.objects.all(), "di-json")
+        files = unzip(content)
+        structures, services = data_inclusion_records(Structure.objects.all(), ExportCounts())
+        assert files["structures.json"] == json.dumps(structures, ensure_ascii=False).encode()
+        assert files["services.json"] == json.dumps(services, ensure_ascii=False).encode()
+        assert (counts.structures, counts.services) == (len(structures), len(services))
+
+    def test_json_of_an_empty_directory_holds_two_empty_arrays(self):
+        content, _, _, counts = export_directory(Structure.objects.none(), "di-json")
+        assert unzip(content) == {"structures.json": b"[]", "services.json": b"[]"}
+        assert (counts.structures, counts.services, counts.skipped) == (0, 0, [])
 
     def test_every_csv_record_read_back_validates(self, directory, tmp_path):
         content, *_ = export_directory(Structure.objects.all(), "di-csv")
