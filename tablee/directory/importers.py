@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 import uuid
 import zipfile
@@ -270,11 +271,28 @@ class Record:
     date_given: bool = True
 
 
+# Texts up to this length are kept once however many rows repeat them (sources, dates, codes,
+# communes): a national file repeats them hundreds of thousands of times.
+SHARED_VALUE_CHARS = 40
+
+
 @dataclass
 class ReadResult:
     records: list[Record]
     notices: list[str] = field(default_factory=list)
     ignored_rows: int = 0
+    _shared: dict = field(default_factory=dict, repr=False)
+
+    def compact(self, data: dict) -> dict:
+        """``data`` with its keys and short texts shared with the rows read before."""
+        return {sys.intern(key): self._share(value) for key, value in data.items()}
+
+    def _share(self, value):
+        if type(value) is str and len(value) <= SHARED_VALUE_CHARS:
+            return self._shared.setdefault(value, value)
+        if type(value) is list:
+            return [self._share(item) for item in value]
+        return value
 
 
 def detect(path: Path, name: str) -> str:
@@ -353,6 +371,16 @@ def read_files(files: Iterable[tuple[Path, str]], *, mapping: dict | None = None
 
 
 def _read_json(path: Path, name: str, kind: str, result: ReadResult) -> None:
+    if kind == "jsonl":
+        # Line by line: the file is never held whole in memory.
+        try:
+            with open(path, encoding="utf-8-sig") as handle:
+                _read_json_lines(handle, name, result)
+        except UnicodeDecodeError:
+            raise SpreadsheetRejected(
+                [Problem(f"{name} : un fichier JSON doit être encodé en UTF-8.")]
+            ) from None
+        return
     with open(path, "rb") as handle:
         data = handle.read()
     try:
@@ -361,6 +389,7 @@ def _read_json(path: Path, name: str, kind: str, result: ReadResult) -> None:
         raise SpreadsheetRejected(
             [Problem(f"{name} : un fichier JSON doit être encodé en UTF-8.")]
         ) from None
+    del data
     if kind == "json":
         try:
             items = json.loads(text)
@@ -372,8 +401,10 @@ def _read_json(path: Path, name: str, kind: str, result: ReadResult) -> None:
             items = items.get("structures", []) + items.get("services", [])
         for index, item in enumerate(items, start=1):
             _add_json_item(item, f"{name}, élément {index}", result)
-        return
-    for line_number, line in enumerate(text.splitlines(), start=1):
+
+
+def _read_json_lines(lines: Iterable[str], name: str, result: ReadResult) -> None:
+    for line_number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
@@ -391,7 +422,7 @@ def _add_json_item(item, location: str, result: ReadResult) -> None:
             [Problem(f"{location} : un objet JSON (entre accolades) est attendu.")]
         )
     kind = SERVICE if "structure_id" in item else STRUCTURE
-    result.records.append(Record(kind=kind, location=location, data=item))
+    result.records.append(Record(kind=kind, location=location, data=result.compact(item)))
 
 
 def _read_zip(path: Path, result: ReadResult) -> None:
@@ -557,7 +588,9 @@ def _read_table(table: Table, result: ReadResult) -> None:
             # A column present twice (the template has two « lien_source »): the first value.
             values = [_cell(cells, i) for i in indexes]
             data[key] = next((v for v in values if v not in (None, "")), None)
-        result.records.append(Record(kind=table.kind, location=f"{prefix}ligne {line}", data=data))
+        result.records.append(
+            Record(kind=table.kind, location=f"{prefix}ligne {line}", data=result.compact(data))
+        )
 
 
 def _cell(cells, index):
@@ -761,8 +794,29 @@ def _hours(text: str) -> str:
     return validate_opening_hours(text)
 
 
+def _french_number_pattern() -> re.Pattern:
+    """French numbers phonenumbers holds valid (landlines, mobiles, VoIP), from its own data."""
+    import phonenumbers
+
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("FR")
+    kinds = (metadata.fixed_line, metadata.mobile, metadata.voip)
+    return re.compile("|".join(f"(?:{k.national_number_pattern})" for k in kinds if k))
+
+
+_FRENCH_NUMBER = _french_number_pattern()
+_WELL_FORMED_PHONE = re.compile(r"0([1-79])([ .]?\d\d)([ .]?\d\d)([ .]?\d\d)([ .]?\d\d)")
+
+
 @lru_cache(maxsize=10_000)
 def _phone(value) -> str:
+    # The usual case, « 02 96 00 00 00 » or « 0296000000 », without parsing it: the same answer
+    # as normalize_phone, which phonenumbers gives in about a hundred times longer.
+    if isinstance(value, str):
+        written = _WELL_FORMED_PHONE.fullmatch(value)
+        if written is not None:
+            pairs = [p.lstrip(" .") for p in written.groups()[1:]]
+            if _FRENCH_NUMBER.fullmatch(written[1] + "".join(pairs)):
+                return f"0{written[1]} " + " ".join(pairs)
     return normalize_phone(value)
 
 
@@ -815,6 +869,10 @@ def schema_problems(kind: str, values: dict, already: set[str]) -> list[RowProbl
     for name, value in instance.items():
         if name in already or name not in _known_fields(kind):
             continue
+        simple = _simple_checks(kind).get(name)
+        if simple is not None and simple(value):
+            # A plain string or number within its bounds: no need for jsonschema.
+            continue
         frozen = _frozen(value)
         # Free texts are unique per row: caching them would only hold memory.
         check = _field_error if len(str(frozen)) <= CACHED_VALUE_CHARS else _field_error.__wrapped__
@@ -835,6 +893,60 @@ def _field_validators(kind: str) -> dict[str, Draft202012Validator]:
         )
         for name, definition in schema["properties"].items()
     }
+
+
+# Keywords a field's schema may hold and still be checked without jsonschema.
+_ANNOTATIONS = {"title", "description", "examples", "default"}
+# Only « date » is a format our validators check: « uri » or « email » are annotations.
+_SIMPLE_KEYWORDS = {"type", "minLength", "maxLength", "minimum", "pattern", "format"} | _ANNOTATIONS
+
+
+def _simple_check(definition: dict) -> Callable[[object], bool] | None:
+    """A quick test that a value satisfies ``definition``, for a plain ``string`` or ``number``
+    (possibly ``| null``) with bounds; None when the definition is anything else.
+
+    The test only answers « valid »: a value it does not accept goes through jsonschema, which
+    words the objection, so the messages stay exactly the same.
+    """
+    branches = definition.get("anyOf", [definition])
+    branches = [b for b in branches if b != {"type": "null"}]
+    if len(branches) != 1:
+        return None
+    branch = branches[0]
+    if "anyOf" in definition and set(definition) - {"anyOf"} - _ANNOTATIONS:
+        return None
+    if not set(branch) <= _SIMPLE_KEYWORDS or branch.get("format") == "date":
+        return None
+    low, high = branch.get("minLength", 0), branch.get("maxLength")
+    minimum = branch.get("minimum")
+    # jsonschema tests a pattern with re.search too.
+    pattern = re.compile(branch["pattern"]) if "pattern" in branch else None
+    if branch.get("type") == "string" and minimum is None:
+        return lambda v: (
+            isinstance(v, str)
+            and low <= len(v)
+            and (high is None or len(v) <= high)
+            and (pattern is None or pattern.search(v) is not None)
+        )
+    if branch.get("type") == "number" and set(branch) & {"minLength", "maxLength", "pattern"}:
+        return None
+    if branch.get("type") == "number":
+        return lambda v: (
+            isinstance(v, int | float)
+            and not isinstance(v, bool)
+            and (minimum is None or v >= minimum)
+        )
+    return None
+
+
+@cache
+def _simple_checks(kind: str) -> dict[str, Callable[[object], bool]]:
+    checks = {}
+    for name, definition in schema_for(kind)["properties"].items():
+        check = _simple_check(definition)
+        if check is not None:
+            checks[name] = check
+    return checks
 
 
 @lru_cache(maxsize=100_000)
@@ -998,6 +1110,7 @@ def build_plan(
     checked: list[tuple[Record, dict, list[RowProblem], PlanRow]] = []
     for index, record in enumerate(read.records, start=1):
         values, problems = normalise(record.kind, record.data)
+        values = read.compact(values)  # dates and codes made anew: shared again
         record.data = {}  # the normalised values replace the raw ones: free them
         source = str(values.get("source") or default_source)
         values["source"] = source
@@ -1049,6 +1162,10 @@ def build_plan(
             row.problems = [str(p) for p in problems]
             if row.kind == STRUCTURE:
                 context.refused_structures.add((row.source, row.source_id))
+        values.clear()  # what the writer needs is in the row now
+        if row.action in {UNCHANGED, REFUSED}:
+            # Nothing to write: keep only what the preview shows.
+            row.fields, row.m2m, row.existing = {}, {}, None
     # Back to the order of the file, as the user reads it.
     plan.rows = [row for _, _, _, row in checked]
     checked.clear()
@@ -1374,12 +1491,12 @@ def _model_values(values: dict, mapping: dict, model) -> dict:
 
 
 def _check_lengths(fields: dict, model, mapping: dict, problems: list[RowProblem]) -> None:
-    reverse = {v: k for k, v in mapping.items()}
     for name, value in fields.items():
         if not isinstance(value, str) or name.endswith("_id"):
             continue
         limit = model._meta.get_field(name).max_length
         if limit and len(value) > limit:
+            reverse = {v: k for k, v in mapping.items()}
             problems.append(
                 RowProblem(
                     reverse.get(name, name),

@@ -9,6 +9,7 @@ below in the same way.
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 from django.db import connections, router, transaction
 from django.db.models.fields import AutoFieldMixin
@@ -98,26 +99,63 @@ def directory_import(
 
 
 def write_plan(plan: Plan, *, progress: Progress = _no_progress) -> None:
-    """Write the created and updated rows of ``plan`` in bulk; refused rows are left out."""
+    """Write the created and updated rows of ``plan`` in bulk; refused rows are left out.
+
+    Rows are written in chunks of ``INSERT_BATCH``: model instances exist for one chunk at a
+    time, and what a written row held for the writer (its values, links, existing instance) is
+    dropped, so memory does not grow with the size of the file. The caller's transaction keeps
+    the whole plan all-or-nothing.
+    """
     now = timezone.now()
     structures = [r for r in plan.rows if r.kind == STRUCTURE and r.action in {CREATE, UPDATE}]
     services = [r for r in plan.rows if r.kind == SERVICE and r.action in {CREATE, UPDATE}]
     total = len(structures) + len(services)
     progress("écriture", 0, total)
+    done = 0
+    for start in range(0, len(structures), INSERT_BATCH):
+        chunk = structures[start : start + INSERT_BATCH]
+        _write_structures(chunk, now)
+        _write_links(Structure, "structure_id", STRUCTURE_M2M, chunk)
+        _release(chunk)
+        done += len(chunk)
+        progress("écriture", done, total)
+    for start in range(0, len(services), INSERT_BATCH):
+        chunk = services[start : start + INSERT_BATCH]
+        _write_services(chunk, now)
+        _write_links(Service, "service_id", SERVICE_M2M, chunk)
+        _release(chunk)
+        done += len(chunk)
+        progress("écriture", done, total)
+    progress("écriture", total, total)
 
+
+def _release(rows) -> None:
+    """Forget what the writer needed of rows now written; the preview's part stays."""
+    for row in rows:
+        row.fields = {}
+        row.m2m = {}
+        row.existing = None
+
+
+def _write_structures(rows, now) -> None:
     new_structures, changed_structures, changed_fields = [], [], set()
-    for row in structures:
+    for row in rows:
         fields = {k: v for k, v in row.fields.items() if k != "commune"}
         position = position_for(row)
         fields.pop("latitude", None)
         fields.pop("longitude", None)
         if row.action == CREATE:
-            structure = Structure(pk=row.pk, source=row.source, source_id=row.source_id, **fields)
-            structure.refresh_derived_fields()
+            values = {"id": row.pk, "source": row.source, "source_id": row.source_id, **fields}
+            # The model's own rule, without an instance: it reads name and opening_hours.
+            derived = SimpleNamespace(
+                name=fields.get("name", ""), opening_hours=fields.get("opening_hours", "")
+            )
+            Structure.refresh_derived_fields(derived)
+            values["search_name"], values["open_days"] = derived.search_name, derived.open_days
             if position is not None:
-                structure.latitude, structure.longitude = position[0], position[1]
-                structure.location_is_approximate = position[2]
-            new_structures.append(structure)
+                values["latitude"], values["longitude"] = position[0], position[1]
+                values["location_is_approximate"] = position[2]
+            new_structures.append(values)
         else:
             structure = row.existing
             for name, value in fields.items():
@@ -131,21 +169,21 @@ def write_plan(plan: Plan, *, progress: Progress = _no_progress) -> None:
             structure.version += 1
             structure.updated_at = now
             changed_structures.append(structure)
-    _insert(Structure, new_structures)
+    _insert_values(Structure, new_structures, now)
     if changed_structures:
         Structure.objects.bulk_update(
             changed_structures,
             sorted(changed_fields | {"search_name", "open_days", "version", "updated_at"}),
             batch_size=BATCH,
         )
-    progress("écriture", len(structures), total)
-    _write_links(Structure, "structure_id", STRUCTURE_M2M, structures)
 
+
+def _write_services(rows, now) -> None:
     new_services, changed_services, changed_fields = [], [], set()
-    for row in services:
+    for row in rows:
         if row.action == CREATE:
             new_services.append(
-                Service(pk=row.pk, source=row.source, source_id=row.source_id, **row.fields)
+                {"id": row.pk, "source": row.source, "source_id": row.source_id, **row.fields}
             )
         else:
             service = row.existing
@@ -155,26 +193,46 @@ def write_plan(plan: Plan, *, progress: Progress = _no_progress) -> None:
             service.version += 1
             service.updated_at = now
             changed_services.append(service)
-    _insert(Service, new_services)
+    _insert_values(Service, new_services, now)
     if changed_services:
         Service.objects.bulk_update(
             changed_services, sorted(changed_fields | {"version", "updated_at"}), batch_size=BATCH
         )
-    _write_links(Service, "service_id", SERVICE_M2M, services)
-    progress("écriture", total, total)
 
 
-def _insert(model, objs: list) -> None:
-    """INSERT new model instances with one prepared statement run over all of them.
+# Fields whose values, a str or None, the database takes as they are (no preparation to do).
+_TEXT_TYPES = {"CharField", "TextField", "URLField", "EmailField", "SlugField"}
 
-    bulk_create is limited on SQLite to 999 parameters per statement, a few dozen structures,
-    and compiles each batch anew; this is the same INSERT, values prepared by each field as the
-    ORM would (UUIDs, dates, JSON, auto_now) for SQLite and PostgreSQL alike.
+
+def _insert_values(model, rows: list[dict], now) -> None:
+    """INSERT new rows given as {attname: value}, without a model instance for each.
+
+    What a model instance would add is added here: defaults for the fields not given, ``now``
+    for auto_now(_add) dates; values are prepared by each field as the ORM would, except the
+    texts, which need no preparation.
     """
     connection = connections[router.db_for_write(model)]
     fields = [f for f in model._meta.concrete_fields if not isinstance(f, AutoFieldMixin)]
-    rows = ([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objs)
-    _execute_insert(model, fields, rows)
+    plan = []
+    for f in fields:
+        stamped = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        plan.append((f, f.attname, stamped, f.get_internal_type() in _TEXT_TYPES))
+
+    def prepared(values: dict) -> tuple:
+        out = []
+        for f, attname, stamped, text in plan:
+            if stamped:
+                value = now
+            elif attname in values:
+                value = values[attname]
+            else:
+                value = f.get_default()
+            if not (text and (value is None or type(value) is str)):
+                value = f.get_db_prep_save(value, connection)
+            out.append(value)
+        return tuple(out)
+
+    _execute_insert(model, fields, (prepared(values) for values in rows))
 
 
 def _execute_insert(model, fields: list, rows: Iterable[list]) -> None:

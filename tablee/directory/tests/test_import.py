@@ -542,3 +542,152 @@ def test_xlsx_reading_skips_referential_sheets(tmp_path):
     tables = read_tables(copy, "d.xlsx")
     assert [t.label for t in tables] == ["Structures", "Services"]
     assert [t.kind for t in tables] == ["structure", "service"]
+
+
+class TestLargeFiles:
+    """What keeps a national file fast and small gives the same result as the general path."""
+
+    def test_rows_written_in_chunks_are_all_written_with_their_links(
+        self, tmp_path, loudeac, monkeypatch
+    ):
+        from tablee.directory import imports
+
+        monkeypatch.setattr(imports, "INSERT_BATCH", 2)
+        structures = [
+            {
+                "id": f"s{i}",
+                "nom": f"Épicerie solidaire {i}",
+                "code_insee": "22136",
+                "date_maj": "2026-01-15",
+                "reseaux_porteurs": ["ccas-cias"],
+                "horaires_accueil": "Mo-Fr 09:00-12:00",
+            }
+            for i in range(5)
+        ]
+        services = [
+            {
+                "id": f"v{i}",
+                "structure_id": f"s{i % 5}",
+                "nom": f"Distribution {i}",
+                "description": "Colis alimentaires chaque semaine.",
+                "date_maj": "2026-01-15",
+                "thematiques": ["mobilite--etre-accompagne-dans-son-parcours-mobilite"],
+            }
+            for i in range(7)
+        ]
+        content = "\n".join(json.dumps(r) for r in structures + services) + "\n"
+        result = run(tmp_path, content, name="annuaire.jsonl")
+        assert result.counts["structure"]["create"] == 5
+        assert result.counts["service"]["create"] == 7
+        assert Structure.objects.count() == 5
+        assert Service.objects.count() == 7
+        assert Structure.networks.through.objects.count() == 5
+        assert Service.thematiques.through.objects.count() == 7
+        structure = Structure.objects.get(source_id="s3")
+        assert structure.search_name == "epicerie solidaire 3"
+        assert structure.open_days == "01234"
+        assert structure.version == 1
+        assert (structure.latitude, structure.longitude) == (48.18, -2.75)
+        assert structure.location_is_approximate
+        assert structure.created_at is not None
+        assert Service.objects.get(source_id="v3").structure == structure
+        assert Service.objects.get(source_id="v3").reception_modes == []
+
+        structures[1]["telephone"] = "02 96 28 00 00"
+        services[6]["nom"] = "Distribution du soir"
+        content = "\n".join(json.dumps(r) for r in structures + services) + "\n"
+        result = run(tmp_path, content, name="annuaire.jsonl")
+        assert result.counts["structure"] == {
+            "create": 0,
+            "update": 1,
+            "unchanged": 4,
+            "refused": 0,
+        }
+        assert result.counts["service"]["update"] == 1
+        assert Structure.objects.get(source_id="s1").phone == "02 96 28 00 00"
+        assert Structure.objects.get(source_id="s1").version == 2
+        assert Service.objects.get(source_id="v6").name == "Distribution du soir"
+        assert Structure.networks.through.objects.count() == 5
+
+    @pytest.mark.parametrize("kind", ["structure", "service"])
+    def test_quick_field_checks_never_accept_what_the_schema_refuses(self, kind):
+        from tablee.directory.importers import _field_error, _simple_checks
+
+        samples = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcde",
+            "x" * 151,
+            "x" * 10_001,
+            "1234",
+            "12345",
+            "2A004",
+            "59350",
+            "12345678901234",
+            "1234567890123a",
+            "https://example.org",
+            0,
+            -1,
+            2.5,
+            True,
+            ["a"],
+        ]
+        checks = _simple_checks(kind)
+        assert {"nom", "description", "siret", "telephone"} & set(checks)
+        for name, check in checks.items():
+            for value in samples:
+                if check(value):
+                    assert _field_error.__wrapped__(kind, name, value) is None, (name, value)
+
+    @pytest.mark.parametrize(
+        "typed",
+        [
+            "0296280000",
+            "02 96 28 00 00",
+            "02.96.28.00.00",
+            "06 12 34 56 78",
+            "07 00 00 00 00",
+            "09 70 00 00 00",
+            "01 00 00 00 00",
+            "08 00 00 00 00",
+            "0262 12 34 56",
+            "0590 12 34 56",
+            "02 96 28 00 0",
+            "+33 2 96 28 00 00",
+            "115",
+        ],
+    )
+    def test_french_numbers_read_quickly_are_read_as_phonenumbers_reads_them(self, typed):
+        from django.core.exceptions import ValidationError
+
+        from tablee.directory.importers import _phone
+        from tablee.directory.validators import normalize_phone
+
+        def outcome(function):
+            try:
+                return function(typed)
+            except ValidationError as error:
+                return error.messages
+
+        _phone.cache_clear()
+        assert outcome(_phone) == outcome(normalize_phone)
+
+    def test_json_lines_not_in_utf8_are_rejected(self, tmp_path):
+        path = tmp_path / "annuaire.jsonl"
+        path.write_bytes('{"id": "s1", "nom": "Épicerie"}\n'.encode("cp1252"))
+        with pytest.raises(SpreadsheetRejected) as caught:
+            read_files([(path, "annuaire.jsonl")])
+        assert "UTF-8" in str(caught.value.shown[0])
+        assert not Structure.objects.exists()
+
+    def test_rows_read_share_their_repeated_short_texts(self, tmp_path):
+        line = {"id": "s1", "nom": "Épicerie solidaire", "date_maj": "2026-01-15"}
+        path = tmp_path / "annuaire.jsonl"
+        path.write_text(
+            "\n".join(json.dumps({**line, "id": f"s{i}"}) for i in range(3)), encoding="utf-8"
+        )
+        first, second, _ = read_files([(path, "annuaire.jsonl")]).records
+        assert first.data["date_maj"] is second.data["date_maj"]
+        assert first.data == {**line, "id": "s0"}
