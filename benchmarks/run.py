@@ -115,7 +115,7 @@ def page_targets(result: Result, floor_ms: float) -> None:
 def page_cases() -> list[tuple[str, str, str]]:
     """(name, user key, URL) of every page measured: "coord" is the demonstration programme's
     coordinator (the same six EPCI at every scale), "admin" sees the whole database."""
-    from django.urls import NoReverseMatch, reverse
+    from django.urls import reverse
 
     from tablee.territories.models import Programme, ProgrammeTerritory
 
@@ -123,17 +123,10 @@ def page_cases() -> list[tuple[str, str, str]]:
     pt = ProgrammeTerritory.objects.filter(programme=programme).order_by("territory_id").first()
     directory = reverse("directory:list")
     map_data = reverse("directory:map_data")
-    later = []  # pages of the stages that exist in this checkout
-    try:
-        later.append(("diagnostic : synthèse", "coord", reverse("synthesis:detail", args=[pt.pk])))
-    except NoReverseMatch:
-        pass
-    try:
-        later.append(
-            ("diagnostic : accueil", "coord", reverse("diagnostic_records:index", args=[pt.pk]))
-        )
-    except NoReverseMatch:
-        pass
+    later = [
+        ("diagnostic : synthèse", "coord", reverse("synthesis:detail", args=[pt.pk])),
+        ("diagnostic : accueil", "coord", reverse("diagnostic_records:index", args=[pt.pk])),
+    ]
     return [
         (
             "annuaire : recherche filtrée",

@@ -73,13 +73,6 @@ def seed_demo(ctx: SeedContext) -> None:
 
     counts = load_demo()
     programme = Programme.objects.get(is_demo=True)
-    if not any("structures" in label for label in counts):  # load_demo without its directory
-        try:
-            from tablee.demo.directory import load_demo_directory
-        except ImportError:
-            pass
-        else:
-            counts["structures"] = load_demo_directory(programme)
     ctx.programme_ids.append(programme.pk)
     ctx.epci.extend(siren for siren, _, _ in DEMO_TERRITORIES)
     shown = ", ".join(f"{label} {value}" for label, value in counts.items())

@@ -9,9 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Max
 
-from tablee.accounts.audit import audit
-from tablee.accounts.models import AuditEvent
 from tablee.core.concurrency import check_version
+from tablee.diagnostic.audit import diagnostic_changed as _changed
 from tablee.diagnostic.models import Pathway, PathwayStep
 
 PATHWAY_FIELDS = ["title", "persona"]
@@ -23,16 +22,6 @@ STEP_FIELDS = [
     "distance_km",
     "break_after",
 ]
-
-
-def _changed(*, acting_user, pt_id, action: str, **ids) -> None:
-    audit(
-        AuditEvent.Kind.DIAGNOSTIC_CHANGED,
-        actor=acting_user,
-        target=str(pt_id),
-        action=action,
-        **{key: str(value) for key, value in ids.items()},
-    )
 
 
 def _lock(pathway: Pathway) -> Pathway:

@@ -13,9 +13,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from tablee.accounts.audit import audit
-from tablee.accounts.models import AuditEvent
 from tablee.core.concurrency import check_version
+from tablee.diagnostic.audit import diagnostic_changed as _changed
 from tablee.diagnostic.models import Meeting, MeetingAttachment, Need, Testimony
 
 MEETING_FIELDS = [
@@ -45,16 +44,6 @@ ATTACHMENT_TYPES = {
     "application/vnd.oasis.opendocument.spreadsheet": {"ods"},
 }
 ATTACHMENT_EXTENSIONS_LABEL = "PDF, PNG, JPEG, DOCX, XLSX, ODT, ODS"
-
-
-def _changed(*, acting_user, pt_id, action: str, **ids) -> None:
-    audit(
-        AuditEvent.Kind.DIAGNOSTIC_CHANGED,
-        actor=acting_user,
-        target=str(pt_id),
-        action=action,
-        **{key: str(value) for key, value in ids.items()},
-    )
 
 
 # ---- Meetings ---------------------------------------------------------------------------------

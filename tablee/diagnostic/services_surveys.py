@@ -13,9 +13,8 @@ from django.core.signing import BadSignature, Signer
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 
-from tablee.accounts.audit import audit
-from tablee.accounts.models import AuditEvent
 from tablee.diagnostic import fies
+from tablee.diagnostic.audit import diagnostic_changed as _changed
 from tablee.diagnostic.models import Survey, SurveyResponse
 
 
@@ -25,16 +24,6 @@ class DuplicateSubmission(Exception):
 
 class SurveyClosed(Exception):
     """The questionnaire no longer takes answers through its public link."""
-
-
-def _changed(*, acting_user, pt_id, action: str, **ids) -> None:
-    audit(
-        AuditEvent.Kind.DIAGNOSTIC_CHANGED,
-        actor=acting_user,
-        target=str(pt_id),
-        action=action,
-        **{key: str(value) for key, value in ids.items()},
-    )
 
 
 @transaction.atomic
