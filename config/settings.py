@@ -70,11 +70,16 @@ INSTALLED_APPS = [
     "csp",
     "django_tasks",
     "django_tasks_db",
+    "simple_history",
     "tablee.core",
     "tablee.accounts",
     "tablee.territories",
     "tablee.directory",
     "tablee.diagnostic",
+    "tablee.plans",
+    "tablee.activities",
+    "tablee.network",
+    "tablee.reports",
     "tablee.demo",
 ]
 

@@ -15,6 +15,15 @@ urlpatterns = [
     path("annuaire-public/", include("tablee.directory.urls_public")),
     path("diagnostic/", include("tablee.diagnostic.urls")),
     path("q/", include("tablee.diagnostic.urls_public")),
+    path("plans/", include("tablee.plans.urls")),
+    path("participer/", include("tablee.plans.urls_public")),
+    path("engagements/", include("tablee.plans.urls_accountability")),
+    path("ateliers/", include("tablee.activities.urls")),
+    path("inscription/", include("tablee.activities.urls_registration_public")),
+    path("agenda/", include("tablee.activities.urls_feed")),
+    path("avis/", include("tablee.activities.urls_evaluation_public")),
+    path("reseau/", include("tablee.network.urls")),
+    path("rapports/", include("tablee.reports.urls")),
     path("django-admin/", admin.site.urls),
 ]
 

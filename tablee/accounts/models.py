@@ -203,6 +203,12 @@ class AuditEvent(models.Model):
         DIRECTORY_CHANGED = "directory_changed", "Annuaire modifié"
         DIRECTORY_IMPORTED = "directory_imported", "Import dans l'annuaire"
         DIAGNOSTIC_CHANGED = "diagnostic_changed", "Diagnostic modifié"
+        PLAN_CHANGED = "plan_changed", "Concertation ou plan d'action modifié"
+        PLAN_IMPORTED = "plan_imported", "Import d'un plan d'action"
+        ACTIVITY_CHANGED = "activity_changed", "Atelier ou formation modifié"
+        SESSIONS_IMPORTED = "sessions_imported", "Import de séances"
+        NETWORK_CHANGED = "network_changed", "Réseau modifié"
+        REPORT_CHANGED = "report_changed", "Rapport modifié ou généré"
         EXPORT = "export", "Export"
         NAMED_RECORD_READ = "named_record_read", "Consultation d'une fiche nominative"
 

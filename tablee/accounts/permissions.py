@@ -33,6 +33,21 @@ class Action(StrEnum):
     VIEW_DIAGNOSTIC = "view_diagnostic"
     EDIT_DIAGNOSTIC = "edit_diagnostic"
     VIEW_DIAGNOSTIC_SYNTHESIS = "view_diagnostic_synthesis"
+    VIEW_PLAN = "view_plan"
+    EDIT_PLAN = "edit_plan"
+    PROPOSE = "propose"
+    COMMENT_PLAN = "comment_plan"
+    VIEW_ACTIVITIES = "view_activities"
+    EDIT_ACTIVITIES = "edit_activities"
+    REGISTER_TO_SESSION = "register_to_session"
+    VIEW_REGISTRATIONS = "view_registrations"
+    VIEW_EVALUATIONS = "view_evaluations"
+    VIEW_NETWORK = "view_network"
+    EDIT_NETWORK = "edit_network"
+    VIEW_DASHBOARD = "view_dashboard"
+    VIEW_REPORTS = "view_reports"
+    EDIT_REPORTS = "edit_reports"
+    EXPORT_ALL = "export_all"
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
 
@@ -66,12 +81,36 @@ GRANTS: dict[Action, set[Role]] = {
         Role.LOCAL_AUTHORITY,
         Role.FUNDER,
     },
+    # Co-construction and plans: partners and local authorities read the plan and propose; the
+    # local authority comments; the funder reads aggregates only (dashboards and reports).
+    Action.VIEW_PLAN: {Role.COORDINATOR, Role.PARTNER, Role.LOCAL_AUTHORITY},
+    Action.EDIT_PLAN: {Role.COORDINATOR},
+    Action.PROPOSE: {Role.COORDINATOR, Role.PARTNER, Role.LOCAL_AUTHORITY},
+    Action.COMMENT_PLAN: {Role.COORDINATOR, Role.LOCAL_AUTHORITY},
+    # Workshops and trainings: the calendar is for everyone on the ground; named registrations,
+    # attendance and raw evaluations are the association's.
+    Action.VIEW_ACTIVITIES: {Role.COORDINATOR, Role.PARTNER, Role.LOCAL_AUTHORITY},
+    Action.EDIT_ACTIVITIES: {Role.COORDINATOR},
+    Action.REGISTER_TO_SESSION: {Role.COORDINATOR, Role.PARTNER},
+    Action.VIEW_REGISTRATIONS: {Role.COORDINATOR},
+    Action.VIEW_EVALUATIONS: {Role.COORDINATOR},
+    Action.VIEW_NETWORK: {Role.COORDINATOR, Role.PARTNER, Role.LOCAL_AUTHORITY},
+    Action.EDIT_NETWORK: {Role.COORDINATOR},
+    # Dashboards and reports are aggregated and masked for everyone outside the association.
+    Action.VIEW_DASHBOARD: {Role.COORDINATOR, Role.LOCAL_AUTHORITY, Role.FUNDER},
+    Action.VIEW_REPORTS: {Role.COORDINATOR, Role.FUNDER},
+    Action.EDIT_REPORTS: {Role.COORDINATOR},
+    Action.EXPORT_ALL: {Role.COORDINATOR},
     Action.MANAGE_USERS: set(),
     Action.VIEW_AUDIT: set(),
 }
 
+# Actions whose figures are shown unmasked: the association's own team. Everyone else sees counts
+# under 11 masked (DESIGN.md, "Privacy by design").
+UNMASKED_ROLES = {Role.ADMIN, Role.COORDINATOR}
+
 # Actions that concern a programme as a whole: a territory-scoped membership does not reach them.
-PROGRAMME_WIDE = {Action.EDIT_PROGRAMME}
+PROGRAMME_WIDE = {Action.EDIT_PROGRAMME, Action.EXPORT_ALL}
 
 
 def memberships_of(user) -> list[Membership]:
@@ -99,6 +138,17 @@ def is_admin(user) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     return user.is_superuser or any(m.role == Role.ADMIN for m in memberships_of(user))
+
+
+def sees_unmasked(user, obj=None) -> bool:
+    """Whether ``user`` belongs to the association running ``obj`` (a Programme or a
+    ProgrammeTerritory) and so may see small counts unmasked."""
+    if is_admin(user):
+        return True
+    return any(
+        m.role == Role.COORDINATOR and (obj is None or _covers(m, obj))
+        for m in memberships_of(user)
+    )
 
 
 def roles(user) -> set[str]:

@@ -313,3 +313,47 @@ def _written_the_french_way(value: Decimal, space: str, grouped: bool) -> str:
 )
 def test_parse_decimal_reads_back_what_a_french_spreadsheet_writes(value, space, grouped):
     assert parse_decimal(_written_the_french_way(value, space, grouped)) == value
+
+
+def _workbook_bytes(rows) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_an_xlsx_sheet_reads_like_a_csv_with_dates_and_whole_numbers_as_people_typed_them():
+    import datetime
+
+    from tablee.core.spreadsheets import read_table
+
+    # Excel cells carry no time zone.
+    data = _workbook_bytes(
+        [
+            ["Code", "Titre", "Avancement", "Début"],
+            ["A1", 'Un "titre"\tlong', 50.0, datetime.datetime(2025, 3, 1)],  # noqa: DTZ001
+            [None, None, None, None],
+            ["A2", "Deux", 12.5, datetime.datetime(2025, 3, 1, 14, 30)],  # noqa: DTZ001
+        ]
+    )
+    sheet = read_table(data)
+    assert [c.name for c in sheet.columns] == ["Code", "Titre", "Avancement", "Début"]
+    assert [r.line for r in sheet.rows] == [2, 4]
+    assert sheet.rows[0].cells == ("A1", 'Un "titre" long', "50", "01/03/2025")
+    assert sheet.rows[1].cells == ("A2", "Deux", "12.5", "01/03/2025 14:30")
+
+
+def test_a_damaged_workbook_is_refused_in_french():
+    import pytest
+
+    from tablee.core.spreadsheets import SpreadsheetRejected, read_xlsx
+
+    with pytest.raises(SpreadsheetRejected) as refused:
+        read_xlsx(b"PK\x03\x04 pas vraiment un classeur")
+    assert "abîmé" in str(refused.value.problems[0])

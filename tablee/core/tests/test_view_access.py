@@ -21,6 +21,11 @@ PUBLIC_PREFIXES = (
     "accounts:password_reset",
     "public_directory:",
     "questionnaire:",
+    "proposals_public:",
+    "accountability:",
+    "registration_public:",
+    "calendar_feed:",
+    "evaluation_public:",
 )
 # Pages any signed-in person may open: their own home and the sign-out.
 SIGNED_IN_PAGES = {"core:home", "accounts:logout", "territories:programme_list"}

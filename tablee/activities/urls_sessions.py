@@ -1,0 +1,7 @@
+"""Catalogue, sessions, series, calendars and targets."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "activities"
+
+urlpatterns = []

@@ -1,0 +1,1 @@
+"""Reports handed to the funder and the end-of-programme evaluation (see reports/services.py)."""

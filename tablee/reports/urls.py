@@ -1,0 +1,7 @@
+"""Dashboards, funder reports, final evaluation and full export."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "reports"
+
+urlpatterns = []
