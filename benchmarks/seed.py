@@ -8,8 +8,8 @@ coordinators, indicators for every EPCI, and structures with their services spre
 communes by population, and the diagnostic of the other programmes' territories.
 ``random.Random(scale.seed)`` drives every choice: the same scale always gets the same rows.
 
-One function per stage of the cycle (``STAGES``): the stages that do not exist yet (plans,
-activities, network) say so and write nothing; each later issue fills its function in.
+One function per stage of the cycle (``STAGES``); plans, activities and the network are in
+``benchmarks/seed_cycle.py``.
 Everything is written in one transaction, with bulk inserts.
 """
 
@@ -19,11 +19,12 @@ import io
 import random
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
 from benchmarks.common import SCALES, Scale, setup_django, sqlite_path
+from benchmarks.seed_cycle import seed_activities, seed_network, seed_plans
 
 BATCH = 2000  # rows per INSERT: far under the parameter limits of SQLite and PostgreSQL
 CHUNK = 5000  # structures generated and written at a time, to bound memory
@@ -748,22 +749,6 @@ def seed_diagnostic(ctx: SeedContext) -> None:
         f"{len(testimonies)} paroles, {len(surveys)} questionnaires, {len(responses)} réponses"
     )
 
-
-def _later_stage(name: str, rows: str) -> Callable[[SeedContext], None]:
-    def stage(ctx: SeedContext) -> None:
-        ctx.say(f"{name} : étape pas encore livrée ({rows} à ajouter par son issue)")
-
-    stage.__name__ = f"seed_{name}"
-    stage.__doc__ = f"Placeholder: the issue of the {name} stage writes {rows} here."
-    return stage
-
-
-# Rows per scale the later stages must write (issue 9): association / region / national.
-seed_plans = _later_stage("plans", "plans d'action et actions (5 000 au national)")
-seed_activities = _later_stage(
-    "activities", "séances et présences (348 / 7 000 / 70 000 séances, 700 000 présences)"
-)
-seed_network = _later_stage("network", "liens entre structures (500 000 au national)")
 
 # In the order of the cycle: each stage may read what the previous ones wrote (ctx).
 STAGES = [

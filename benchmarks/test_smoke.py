@@ -126,3 +126,27 @@ def test_table_and_growth_print():
     out = io.StringIO()
     print_growth({"association": report, "national": bigger}, out=out)
     assert "2.0×" in out.getvalue()
+
+
+def test_the_seed_fills_plans_sessions_and_links_of_the_other_programmes(seeded):
+    from django.db.models import F
+
+    from tablee.activities.models import Attendance, Headcount, Session
+    from tablee.network.models import Link
+    from tablee.plans.models import Action, ActionPlan
+
+    others = {"programme_territory__programme__is_demo": False}
+    assert ActionPlan.objects.filter(**others).count() == 3  # TINY: nine EPCI, six of the demo
+    assert Action.objects.filter(plan__programme_territory__programme__is_demo=False).count() == 12
+    assert Session.objects.filter(**others).count() == 3 * 56
+    held = Session.objects.filter(**others, status=Session.Status.HELD)
+    assert Attendance.objects.filter(session__in=held).exists()
+    assert Headcount.objects.filter(session__in=held).exists()
+    assert Link.objects.filter(**others).count() > 0
+    # Sessions are hosted on their own territory.
+    assert (
+        not Session.objects.filter(**others)
+        .exclude(place_structure__commune__territory=F("programme_territory__territory"))
+        .exclude(place_structure=None)
+        .exists()
+    )
