@@ -61,3 +61,16 @@ def test_real_settings_hash_passwords_with_argon2():
     from config import settings as real_settings
 
     assert real_settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+def test_every_setting_read_from_the_environment_is_documented_in_the_readme():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    settings_text = (root / "config" / "settings.py").read_text(encoding="utf-8")
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    names = set(re.findall(r'env_\w+\("(TABLEE_[A-Z0-9_]+)"', settings_text))
+    assert len(names) > 20
+    undocumented = sorted(name for name in names if f"`{name}`" not in readme)
+    assert undocumented == []
