@@ -1,7 +1,12 @@
 """Public proposal link (no account): people concerned propose."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from tablee.plans import views_public as views
 
 app_name = "proposals_public"
 
-urlpatterns = []
+urlpatterns = [
+    path("<str:token>/", views.propose, name="propose"),
+    path("<str:token>/merci/", views.thanks, name="thanks"),
+]
