@@ -354,20 +354,21 @@ class Attendance(models.Model):
 
 class Headcount(models.Model):
     """An anonymous headcount: how many people of an audience came, by age band and gender when
-    known ("" means not broken down)."""
+    known. The cells are disjoint: "" means "not specified", not "all", so a session's total is
+    the sum of its rows."""
 
     class AgeBand(models.TextChoices):
-        ALL = "", "Tous âges"
+        ALL = "", "Âge non précisé"
         UNDER_18 = "under_18", "Moins de 18 ans"
         AGE_18_25 = "18_25", "18–25 ans"
         AGE_26_59 = "26_59", "26–59 ans"
         AGE_60_PLUS = "60_plus", "60 ans et plus"
 
     class Gender(models.TextChoices):
-        ALL = "", "Tous"
+        ALL = "", "Genre non précisé"
         WOMEN = "women", "Femmes"
         MEN = "men", "Hommes"
-        OTHER = "other", "Autre ou non précisé"
+        OTHER = "other", "Autre"
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="headcounts")
     audience = models.CharField("public", max_length=14, choices=Audience.choices)

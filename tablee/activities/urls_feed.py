@@ -1,7 +1,11 @@
 """iCal feeds per territory (secret address, no login)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from tablee.activities import views_feed
 
 app_name = "calendar_feed"
 
-urlpatterns = []
+urlpatterns = [
+    path("<slug:token>.ics", views_feed.territory_feed, name="territory"),
+]

@@ -38,8 +38,8 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('audience', models.CharField(choices=[('professionals', 'Professionnel·les du social et du médico-social'), ('volunteers', "Bénévoles de l'aide alimentaire"), ('elected', 'Élu·es'), ('people', 'Personnes en situation de précarité alimentaire')], max_length=14, verbose_name='public')),
-                ('age_band', models.CharField(blank=True, choices=[('', 'Tous âges'), ('under_18', 'Moins de 18 ans'), ('18_25', '18–25 ans'), ('26_59', '26–59 ans'), ('60_plus', '60 ans et plus')], default='', max_length=10, verbose_name="tranche d'âge")),
-                ('gender', models.CharField(blank=True, choices=[('', 'Tous'), ('women', 'Femmes'), ('men', 'Hommes'), ('other', 'Autre ou non précisé')], default='', max_length=6, verbose_name='genre')),
+                ('age_band', models.CharField(blank=True, choices=[('', 'Âge non précisé'), ('under_18', 'Moins de 18 ans'), ('18_25', '18–25 ans'), ('26_59', '26–59 ans'), ('60_plus', '60 ans et plus')], default='', max_length=10, verbose_name="tranche d'âge")),
+                ('gender', models.CharField(blank=True, choices=[('', 'Genre non précisé'), ('women', 'Femmes'), ('men', 'Hommes'), ('other', 'Autre')], default='', max_length=6, verbose_name='genre')),
                 ('count', models.PositiveSmallIntegerField(validators=[django.core.validators.MaxValueValidator(500)], verbose_name='nombre de personnes')),
             ],
             options={
