@@ -82,3 +82,29 @@ class Link(models.Model):
 
     def __str__(self):
         return f"{self.structure_a} — {self.structure_b} ({self.get_kind_display()})"
+
+
+class NetworkRefresh(models.Model):
+    """What the derived links of a programme territory were last computed from.
+
+    ``fingerprint`` sums up the records links are derived from (counts and latest changes of
+    meetings, co-construction sessions, workshops, attendances): the network page recomputes the
+    links only when it differs, so that opening the page stays cheap.
+    """
+
+    programme_territory = models.OneToOneField(
+        ProgrammeTerritory,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="network_refresh",
+        verbose_name="territoire",
+    )
+    fingerprint = models.CharField("empreinte des sources", max_length=64, blank=True)
+    refreshed_at = models.DateTimeField("dernier calcul", auto_now=True)
+
+    class Meta:
+        verbose_name = "calcul des liens déduits"
+        verbose_name_plural = "calculs des liens déduits"
+
+    def __str__(self):
+        return f"Liens déduits de {self.programme_territory_id}"
