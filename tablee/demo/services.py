@@ -13,8 +13,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from tablee.accounts.models import Membership, Role, User
+from tablee.demo.activities import load_demo_activities
 from tablee.demo.diagnostic import load_demo_diagnostic
 from tablee.demo.directory import load_demo_directory
+from tablee.demo.network import load_demo_network
+from tablee.demo.plans import load_demo_plans
+from tablee.demo.reports import load_demo_reports
 from tablee.directory.models import Sector, Structure
 from tablee.territories.indicators import indicators_import
 from tablee.territories.models import (
@@ -171,6 +175,11 @@ def load_demo() -> dict[str, int]:
     indicators = _load_demo_indicators()
     structures = load_demo_directory(programme)
     diagnostic = load_demo_diagnostic(programme)
+    # In the order of the cycle: sessions deliver actions, links come from meetings, concertations
+    # and sessions, and the reports read everything.
+    later = {}
+    for loader in (load_demo_plans, load_demo_activities, load_demo_network, load_demo_reports):
+        later.update(loader(programme))
     return {
         "programmes": 1,
         "territoires": len(by_siren),
@@ -178,6 +187,7 @@ def load_demo() -> dict[str, int]:
         "comptes": len(DEMO_ACCOUNTS),
         "valeurs d'indicateurs": indicators,
         **{f"diagnostic — {label}": value for label, value in diagnostic.items()},
+        **later,
     }
 
 

@@ -106,8 +106,34 @@ def programme_detail(request, pk):
             "territory_total": territory_total,
             "population_total": sum(pt.territory.population for pt in territories),
             "can_edit": can(request.user, Action.EDIT_PROGRAMME, programme),
+            "stages": programme_stages(request.user, programme),
         },
     )
+
+
+def programme_stages(user, programme) -> dict[str, bool]:
+    """Which stages of the cycle the user may open for the whole programme (the links of the
+    programme page; one check each, no query beyond the memberships already loaded)."""
+    return {
+        "activities": can(user, Action.VIEW_ACTIVITIES, programme),
+        "edit_activities": can(user, Action.EDIT_ACTIVITIES, programme),
+        "evaluations": can(user, Action.VIEW_EVALUATIONS, programme)
+        or can(user, Action.VIEW_DASHBOARD, programme),
+        "network": can(user, Action.VIEW_NETWORK, programme),
+        "dashboard": can(user, Action.VIEW_DASHBOARD, programme),
+        "reports": can(user, Action.VIEW_REPORTS, programme),
+    }
+
+
+def territory_stages(user, pt) -> dict[str, bool]:
+    """Which stages of the cycle the user may open on a programme territory."""
+    return {
+        "consultation": can(user, Action.VIEW_PLAN, pt),
+        "plan": can(user, Action.VIEW_PLAN, pt),
+        "activities": can(user, Action.VIEW_ACTIVITIES, pt),
+        "network": can(user, Action.VIEW_NETWORK, pt),
+        "dashboard": can(user, Action.VIEW_DASHBOARD, pt),
+    }
 
 
 def _conflict_context(form, conflict: EditConflict):
@@ -227,6 +253,7 @@ def territory_detail(request, pk):
             "can_view_diagnostic": can(request.user, Action.VIEW_DIAGNOSTIC, pt),
             "can_view_synthesis": can(request.user, Action.VIEW_DIAGNOSTIC_SYNTHESIS, pt),
             "can_view_directory": can(request.user, Action.VIEW_DIRECTORY, pt),
+            "stages": territory_stages(request.user, pt),
             "can_edit": can(request.user, Action.EDIT_TERRITORY, pt),
             "can_remove": can(request.user, Action.EDIT_PROGRAMME, pt.programme),
         },
