@@ -5,7 +5,7 @@ admin.site.site_header = "Administration de Tablée"
 admin.site.site_title = "Tablée"
 
 urlpatterns = [
-    path("", include("tablee.core.urls")),
+    path("", include("config.urls_home")),
     path("compte/", include("tablee.accounts.urls")),
     path("referentiel/", include("tablee.territories.urls_referential")),
     path("programmes/", include("tablee.territories.urls")),

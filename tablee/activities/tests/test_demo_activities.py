@@ -19,7 +19,7 @@ from tablee.activities.selectors import target_progress
 from tablee.activities.tests.factories import at
 from tablee.demo.activities import BEHIND, load_demo_activities
 from tablee.demo.services import DEMO_PROGRAMME_NAME, load_demo
-from tablee.plans.tests.factories import ActionFactory, ActionPlanFactory
+from tablee.plans.tests.factories import ActionFactory
 from tablee.territories.models import Audience, Programme
 from tablee.territories.referential import load_referential
 
@@ -164,9 +164,21 @@ def test_a_second_run_adds_nothing(loaded, django_assert_max_num_queries):
 
 
 def test_a_later_run_links_the_sessions_to_the_plan_actions(loaded):
+    from django.db.models import F
+
     programme, _ = loaded
+    # load_demo loads the plans first: every session delivers an action of its own territory.
+    assert not demo_sessions(programme).filter(action__isnull=True).exists()
+    assert not (
+        demo_sessions(programme)
+        .exclude(action__plan__programme_territory=F("programme_territory"))
+        .exists()
+    )
+    # A plan rebuilt afterwards: the next run links its sessions again, by audience.
     pt = programme.territories.get(territory_id="200067460")
-    plan = ActionPlanFactory(programme_territory=pt)
+    plan = pt.action_plan
+    demo_sessions(programme).filter(programme_territory=pt).update(action=None)
+    plan.actions.all().delete()
     people = ActionFactory(plan=plan, code="A1", audiences=[Audience.PEOPLE])
     professionals = ActionFactory(plan=plan, code="A2", audiences=[Audience.PROFESSIONALS])
     load_demo_activities(programme)
@@ -178,11 +190,3 @@ def test_a_later_run_links_the_sessions_to_the_plan_actions(loaded):
     assert set(
         sessions.filter(audience=Audience.PROFESSIONALS).values_list("action", flat=True)
     ) == {professionals.pk}
-    # Other territories have no plan: their sessions stay unlinked.
-    assert (
-        demo_sessions(programme)
-        .exclude(programme_territory=pt)
-        .filter(action__isnull=False)
-        .count()
-        == 0
-    )
