@@ -126,7 +126,12 @@ def read_csv(file) -> Sheet:
     if not text.strip():
         raise SpreadsheetRejected([Problem("Le fichier est vide.")])
     delimiter = sniff_delimiter(text)
-    records = _records(text, delimiter)
+    return _sheet(_records(text, delimiter), encoding=encoding, delimiter=delimiter)
+
+
+def _sheet(records: list[tuple[int, list[str]]], *, encoding: str, delimiter: str) -> Sheet:
+    """The checks every table goes through, CSV or XLSX: named columns, no duplicate, data rows,
+    no line wider than the header."""
     if not records:
         raise SpreadsheetRejected([Problem("Le fichier ne contient aucune ligne.")])
     _, header = records[0]
@@ -178,7 +183,7 @@ def read_csv(file) -> Sheet:
             shape_problems.append(
                 Problem(
                     f"{len(cells)} valeurs pour {width} colonnes : vérifiez le séparateur "
-                    f"({DELIMITER_NAMES[delimiter]}) et les guillemets.",
+                    f"({DELIMITER_NAMES.get(delimiter, delimiter)}) et les guillemets.",
                     line=line,
                 )
             )
@@ -421,12 +426,10 @@ def read_xlsx(file, *, sheet_title: str | None = None) -> Sheet:
         records.pop()
     if not records:
         raise SpreadsheetRejected([Problem("Le classeur est vide.")])
-    lines = "\n".join("\t".join(_tsv_safe(c) for c in cells) for _, cells in records)
-    # The texts go through the same checks as a CSV file (unnamed columns, duplicates, width).
-    sheet = read_csv(lines.encode("utf-8"))
-    sheet.encoding = "xlsx"
-    sheet.delimiter = "xlsx"
-    return sheet
+    # Every row as wide as the header: openpyxl stops a row at its last written cell.
+    width = max(len(cells) for _, cells in records)
+    records = [(line, cells + [""] * (width - len(cells))) for line, cells in records]
+    return _sheet(records, encoding="xlsx", delimiter="xlsx")
 
 
 def read_table(file) -> Sheet:
@@ -455,11 +458,3 @@ def _xlsx_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
-
-
-def _tsv_safe(text: str) -> str:
-    # Tabs and line breaks inside a cell would break the tab-separated text handed to read_csv.
-    text = text.replace("\t", " ").replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
-    if '"' in text:
-        return '"' + text.replace('"', '""') + '"'
-    return text

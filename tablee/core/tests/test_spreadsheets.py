@@ -337,7 +337,7 @@ def test_an_xlsx_sheet_reads_like_a_csv_with_dates_and_whole_numbers_as_people_t
     data = _workbook_bytes(
         [
             ["Code", "Titre", "Avancement", "Début"],
-            ["A1", 'Un "titre"\tlong', 50.0, datetime.datetime(2025, 3, 1)],  # noqa: DTZ001
+            ["A1", 'Un "titre"\nlong', 50.0, datetime.datetime(2025, 3, 1)],  # noqa: DTZ001
             [None, None, None, None],
             ["A2", "Deux", 12.5, datetime.datetime(2025, 3, 1, 14, 30)],  # noqa: DTZ001
         ]
@@ -345,7 +345,7 @@ def test_an_xlsx_sheet_reads_like_a_csv_with_dates_and_whole_numbers_as_people_t
     sheet = read_table(data)
     assert [c.name for c in sheet.columns] == ["Code", "Titre", "Avancement", "Début"]
     assert [r.line for r in sheet.rows] == [2, 4]
-    assert sheet.rows[0].cells == ("A1", 'Un "titre" long', "50", "01/03/2025")
+    assert sheet.rows[0].cells == ("A1", 'Un "titre"\nlong', "50", "01/03/2025")
     assert sheet.rows[1].cells == ("A2", "Deux", "12.5", "01/03/2025 14:30")
 
 
