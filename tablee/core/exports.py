@@ -108,21 +108,28 @@ def write_csv(
 
 def write_xlsx(rows: Iterable[dict], columns: list[Column], *, sheet_title: str) -> bytes:
     """The XLSX file as bytes, one sheet named ``sheet_title``, rows written as they come."""
+    return write_xlsx_sheets([(sheet_title, columns, rows)])
+
+
+def write_xlsx_sheets(sheets: Iterable[tuple[str, list[Column], Iterable[dict]]]) -> bytes:
+    """An XLSX workbook of several sheets ``(title, columns, rows)``: typed cells, a bold and
+    frozen header, set widths, formula-safe texts; rows are written as they come."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_sheet_title(sheet_title))
-    # In write-only mode, widths and frozen panes must be set before the first row.
-    for index, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = _width(column)
-    sheet.freeze_panes = "A2"
     bold = Font(bold=True)
-    header = []
-    for column in columns:
-        cell = _text_cell(sheet, column.header)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, row.get(column.key)) for column in columns])
+    for title, columns, rows in sheets:
+        sheet = workbook.create_sheet(title=_sheet_title(title))
+        # In write-only mode, widths and frozen panes must be set before the first row.
+        for index, column in enumerate(columns, start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = _width(column)
+        sheet.freeze_panes = "A2"
+        header = []
+        for column in columns:
+            cell = _text_cell(sheet, column.header)
+            cell.font = bold
+            header.append(cell)
+        sheet.append(header)
+        for row in rows:
+            sheet.append([_xlsx_cell(sheet, row.get(column.key)) for column in columns])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

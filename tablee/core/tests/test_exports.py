@@ -190,8 +190,10 @@ def test_write_xlsx_writes_formula_like_cells_as_text():
     sheet, sheet_xml = open_xlsx(data)
 
     cells = [row[0] for row in sheet.iter_rows(min_row=2)]
-    # XML turns a carriage return into a line feed; the text is otherwise kept as written.
-    assert [cell.value for cell in cells] == [formula.replace("\r", "\n") for formula in FORMULAS]
+    # The text is kept as written (older openpyxl releases turned a carriage return into a line
+    # feed, newer ones keep it).
+    for cell, formula in zip(cells, FORMULAS, strict=True):
+        assert cell.value in {formula, formula.replace("\r", "\n")}
     assert all(cell.data_type != "f" for cell in cells)
     assert b"<f>" not in sheet_xml
 
@@ -253,3 +255,29 @@ def test_write_xlsx_writes_datetimes_in_french_local_time():
 
     assert (sheet["A2"].value.hour, sheet["A2"].value.minute) == (10, 30)
     assert sheet["A2"].number_format == "DD/MM/YYYY HH:MM"
+
+
+def test_a_workbook_of_several_sheets_keeps_each_sheet_its_columns_and_safe_cells():
+    import io
+
+    from openpyxl import load_workbook
+
+    from tablee.core.exports import Column, write_xlsx_sheets
+
+    data = write_xlsx_sheets(
+        [
+            (
+                "Actions",
+                [Column("code", "Code"), Column("title", "Intitulé")],
+                [{"code": "A1", "title": '=HYPERLINK("x")'}],
+            ),
+            ("Budget / 2025", [Column("year", "Année")], [{"year": 2025}, {"year": 2026}]),
+        ]
+    )
+    workbook = load_workbook(io.BytesIO(data))
+    assert workbook.sheetnames == ["Actions", "Budget 2025"]
+    actions, budget = workbook["Actions"], workbook["Budget 2025"]
+    assert [c.value for c in actions[1]] == ["Code", "Intitulé"]
+    assert actions["B2"].value == '=HYPERLINK("x")'
+    assert actions["B2"].data_type == "s"  # text, never a formula
+    assert [row[0].value for row in budget.iter_rows(min_row=2)] == [2025, 2026]
