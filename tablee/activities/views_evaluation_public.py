@@ -9,12 +9,12 @@ form is recognised by its one-time token; floods are limited per session and per
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.crypto import salted_hmac
 
 from tablee.activities import services_evaluations as services
 from tablee.activities.forms_evaluations import EvaluationForm
 from tablee.activities.models import Evaluation, Session
-from tablee.diagnostic.views_public import _within, client_ip
+from tablee.core.ratelimit import client_key as hashed_client
+from tablee.core.ratelimit import within
 
 # A room of thirty answering within minutes, possibly behind the venue's single Wi-Fi address.
 DEFAULT_RATE_PER_SESSION = 120
@@ -28,17 +28,17 @@ def _rate_setting(name: str, default: int) -> int:
 
 def client_key(request) -> str:
     """A salted hash of the client's address: a cache key that does not hold the address."""
-    return salted_hmac("tablee.evaluation.client", client_ip(request)).hexdigest()[:32]
+    return hashed_client(request, "tablee.evaluation.client")
 
 
 def rate_limited(request, session: Session) -> bool:
     window = _rate_setting("WINDOW", DEFAULT_RATE_WINDOW)
-    per_session = _within(
+    per_session = within(
         f"evaluation:session:{session.pk}",
         _rate_setting("PER_SESSION", DEFAULT_RATE_PER_SESSION),
         window,
     )
-    per_client = _within(
+    per_client = within(
         f"evaluation:client:{client_key(request)}",
         _rate_setting("PER_CLIENT", DEFAULT_RATE_PER_CLIENT),
         window,

@@ -17,7 +17,7 @@ from tablee.activities.forms_attendance import (
     SelfWalkInForm,
 )
 from tablee.activities.models import Registration, Session
-from tablee.diagnostic.views_public import _within, client_key
+from tablee.core.ratelimit import client_key, within
 
 # Defaults of the limits (settings may override them): a training takes a few dozen people, and
 # at the door everyone checks in within minutes, often through the venue's one Wi-Fi address.
@@ -36,8 +36,8 @@ def _limit(kind: str, name: str) -> int:
 def rate_limited(request, kind: str, session: Session) -> bool:
     """Count one submission on the session's link and from the client; True past either limit."""
     window = _limit(kind, "window")
-    per_link = _within(f"{kind}:link:{session.pk}", _limit(kind, "per_link"), window)
-    per_client = _within(f"{kind}:client:{client_key(request)}", _limit(kind, "per_client"), window)
+    per_link = within(f"{kind}:link:{session.pk}", _limit(kind, "per_link"), window)
+    per_client = within(f"{kind}:client:{client_key(request)}", _limit(kind, "per_client"), window)
     return not (per_link and per_client)
 
 

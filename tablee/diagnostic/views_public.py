@@ -6,49 +6,20 @@ A replayed form is recognised by its one-time token; floods are limited per link
 """
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.crypto import salted_hmac
 
+from tablee.core.ratelimit import client_key, within
 from tablee.diagnostic import fies
 from tablee.diagnostic import services_surveys as services
 from tablee.diagnostic.forms_surveys import FiesAnswersForm
 from tablee.diagnostic.models import Survey, SurveyResponse
 
 
-def client_ip(request) -> str:
-    """The client's address: REMOTE_ADDR, or the X-Forwarded-For entry written by our own
-    proxies when TABLEE_PROXY_COUNT says there are some (as axes reads it)."""
-    proxies = settings.AXES_IPWARE_PROXY_COUNT
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if proxies and forwarded:
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if len(hops) >= proxies:
-            return hops[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
-
-
-def client_key(request) -> str:
-    """A salted hash of the client's address: a cache key that does not hold the address."""
-    return salted_hmac("tablee.fies.client", client_ip(request)).hexdigest()[:32]
-
-
-def _within(key: str, limit: int, window: int) -> bool:
-    """Count one more hit on ``key`` in a fixed window; False past ``limit`` hits."""
-    cache.add(key, 0, timeout=window)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
-        count = 1
-    return count <= limit
-
-
 def rate_limited(request, survey: Survey) -> bool:
     window = settings.TABLEE_FIES_RATE_WINDOW
-    per_link = _within(f"fies:link:{survey.pk}", settings.TABLEE_FIES_RATE_PER_LINK, window)
-    per_client = _within(
+    per_link = within(f"fies:link:{survey.pk}", settings.TABLEE_FIES_RATE_PER_LINK, window)
+    per_client = within(
         f"fies:client:{client_key(request)}", settings.TABLEE_FIES_RATE_PER_CLIENT, window
     )
     return not (per_link and per_client)

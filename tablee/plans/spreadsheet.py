@@ -1,7 +1,7 @@
 """The action plan of a territory as a spreadsheet: the rows of the export, and the import's checks.
 
 Export: ``action_rows``, ``budget_rows`` and ``value_rows`` are row generators, written into one
-workbook (sheets « Actions », « Budget », « Valeurs possibles ») by ``write_workbook``.
+workbook (sheets « Actions », « Budget », « Valeurs possibles ») by ``core.exports.write_xlsx_sheets``.
 
 Import, in four steps; nothing is written before the last one:
 
@@ -29,12 +29,9 @@ from decimal import Decimal
 
 from django.db.models import Prefetch, Q
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 # The writer's cell helpers: they make every text cell formula-safe, as in every export.
-from tablee.core.exports import Column, _text_cell, _width, _xlsx_cell
+from tablee.core.exports import Column, write_xlsx_sheets
 from tablee.core.spreadsheets import (
     Problem,
     Row,
@@ -208,32 +205,9 @@ def value_rows(plan: ActionPlan) -> Iterator[dict]:
         yield {"column": "Besoins", "value": title}
 
 
-def write_workbook(sheets: Iterable[tuple[str, list[Column], Iterable[dict]]]) -> bytes:
-    """An XLSX workbook of several sheets, written as ``core.exports.write_xlsx`` writes one:
-    typed cells, a bold and frozen header, set widths, formula-safe texts."""
-    workbook = Workbook(write_only=True)
-    bold = Font(bold=True)
-    for title, columns, rows in sheets:
-        sheet = workbook.create_sheet(title=title)
-        for index, column in enumerate(columns, start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = _width(column)
-        sheet.freeze_panes = "A2"
-        header = []
-        for column in columns:
-            cell = _text_cell(sheet, column.header)
-            cell.font = bold
-            header.append(cell)
-        sheet.append(header)
-        for row in rows:
-            sheet.append([_xlsx_cell(sheet, row.get(column.key)) for column in columns])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
 def plan_workbook(plan: ActionPlan, actions: list[Action]) -> bytes:
     """The workbook of ``plan``; ``actions`` come from ``plan_actions``."""
-    return write_workbook(
+    return write_xlsx_sheets(
         [
             (ACTIONS_SHEET, [f.column for f in ACTION_FIELDS], action_rows(actions)),
             (BUDGET_SHEET, [f.column for f in BUDGET_FIELDS], budget_rows(plan)),

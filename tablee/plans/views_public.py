@@ -10,8 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 
-from tablee.diagnostic.views_public import _within as within
-from tablee.diagnostic.views_public import client_key
+from tablee.core.ratelimit import client_key, within
 from tablee.plans import services_consultation as services
 from tablee.plans.forms_consultation import PublicProposalForm
 from tablee.plans.models import ConsultationSession
