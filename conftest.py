@@ -15,7 +15,9 @@ class InvalidTemplateVariable(str):
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings):
+def _test_settings(settings, tmp_path_factory):
+    # Files written by a test (attachments, generated reports) never land in the real var/media.
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = InvalidTemplateVariable("%s")

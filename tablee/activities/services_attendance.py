@@ -250,6 +250,35 @@ def _send_on_commit(template: str, registration_id, *, base_url: str, **extra) -
     transaction.on_commit(send, robust=True)
 
 
+def registrants_notify(*, session: Session, template: str, base_url: str, **extra) -> int:
+    """E-mail ``template`` to the confirmed and waiting registrants of ``session`` once the
+    transaction is committed (the session as committed: a new date shows). Returns how many are
+    told. A failed e-mail is logged and does not stop the others."""
+    registration_ids = list(
+        session.registrations.filter(status__in=ACTIVE_STATUSES)
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)
+    )
+
+    def send():
+        registrations = Registration.objects.filter(pk__in=registration_ids).select_related(
+            "session__programme_territory__programme",
+            "session__place_structure",
+            "session__commune",
+        )
+        for registration in registrations.order_by("created_at", "id"):
+            try:
+                _send(template, registration, base_url=base_url, **extra)
+            except OSError:  # smtplib errors are OSErrors
+                logger.exception(
+                    "E-mail « %s » non envoyé (inscription %s)", template, registration.pk
+                )
+
+    if registration_ids:
+        transaction.on_commit(send, robust=True)
+    return len(registration_ids)
+
+
 # ---- Registrations ----------------------------------------------------------------------------
 
 

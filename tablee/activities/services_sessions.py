@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from tablee.accounts.audit import audit
 from tablee.accounts.models import AuditEvent, Membership, Role, User
+from tablee.activities import services_attendance
 from tablee.activities.models import (
     MAX_HEADCOUNT,
     ActivityFormat,
@@ -454,17 +455,21 @@ def session_update(
     host_structures=None,
     partner_structures=None,
     confirm_overlap: bool = False,
+    base_url: str,
     **fields,
 ) -> Session:
     """Update a session; EditConflict if it changed since ``version`` was read, OverlapWarning
     when a facilitator is busy at the new time (unless ``confirm_overlap``), ValidationError
-    when the capacity falls under the confirmed registrations."""
+    when the capacity falls under the confirmed registrations. A capacity raised promotes the
+    waiting list into the new places (told by e-mail, with links under ``base_url``): those
+    promoted are in the returned session's ``promoted`` list."""
     locked = (
         Session.objects.select_for_update()
         .select_related("programme_territory__programme")
         .get(pk=session.pk)
     )
     check_version(locked, version, SESSION_FIELDS)
+    previous_capacity = locked.capacity
     for name in SESSION_FIELDS:
         if name in fields:
             setattr(locked, name, fields[name])
@@ -506,6 +511,14 @@ def session_update(
         session=locked.pk,
         overlaps=len(overlaps),
     )
+    promoted = []
+    if previous_capacity is not None and (
+        locked.capacity is None or locked.capacity > previous_capacity
+    ):
+        promoted = services_attendance.waiting_list_fill(
+            session=locked, acting_user=acting_user, base_url=base_url
+        )
+    locked.promoted = promoted
     return locked
 
 
@@ -519,10 +532,14 @@ def session_set_status(
     reason: str = "",
     new_date: datetime.date | None = None,
     now: datetime.datetime | None = None,
+    base_url: str,
 ) -> Session:
     """Mark a session held, cancelled (a reason is required), postponed (a reason is required;
     an optional new date moves it, at the same time of day) or planned again. Nothing else is
-    created: a postponed session stays the same session."""
+    created: a postponed session stays the same session. The confirmed and waiting registrants
+    of a session cancelled or postponed are told by e-mail once committed (the reason, and the
+    new date when there is one; links under ``base_url``); the returned session's ``told`` says
+    how many."""
     locked = (
         Session.objects.select_for_update()
         .select_related("programme_territory__programme")
@@ -546,6 +563,7 @@ def session_set_status(
         raise ValidationError(
             {"status": "Une séance ne peut être marquée réalisée qu'une fois commencée."}
         )
+    previous_start = locked.starts_at
     if status == Session.Status.POSTPONED and new_date:
         validate_and_move(locked, new_date)
     locked.status = status
@@ -561,13 +579,28 @@ def session_set_status(
     locked.version = F("version") + 1
     locked.save()
     locked.refresh_from_db()
+    told = 0
+    if status == Session.Status.CANCELLED:
+        told = services_attendance.registrants_notify(
+            session=locked, template="session_cancelled", base_url=base_url
+        )
+    elif status == Session.Status.POSTPONED:
+        told = services_attendance.registrants_notify(
+            session=locked,
+            template="session_postponed",
+            base_url=base_url,
+            moved=bool(new_date),
+            previous_start=previous_start,
+        )
     _changed(
         acting_user=acting_user,
         target=locked.programme_territory_id,
         action=f"session_{status}",
         session=locked.pk,
         moved=bool(new_date),
+        told=told,
     )
+    locked.told = told
     return locked
 
 

@@ -629,8 +629,12 @@ def session_edit(request, pt, pk):
         data = form.service_data()
         version = form.cleaned_data["version"]
         try:
-            services.session_update(
-                session=session, version=version, acting_user=request.user, **data
+            updated = services.session_update(
+                session=session,
+                version=version,
+                acting_user=request.user,
+                base_url=request.build_absolute_uri("/"),
+                **data,
             )
         except EditConflict as conflict:
             extra = _conflict(form, conflict)
@@ -640,7 +644,13 @@ def session_edit(request, pt, pk):
         except ValidationError as error:
             _apply_service_errors(form, error)
         else:
-            messages.success(request, "La séance est enregistrée.")
+            text = "La séance est enregistrée."
+            if updated.promoted:
+                names = ", ".join(r.full_name for r in updated.promoted)
+                text += (
+                    f" Places attribuées à la liste d'attente : {names} (prévenu·es par e-mail)."
+                )
+            messages.success(request, text)
             return redirect("activities:session_detail", pt=pt.pk, pk=session.pk)
     return _session_form(request, pt, form, session, extra)
 
@@ -675,15 +685,21 @@ def session_status(request, pt, pk):
                 reason=data["reason"],
                 new_date=data["new_date"],
                 acting_user=request.user,
+                base_url=request.build_absolute_uri("/"),
             )
         except EditConflict as conflict:
             extra = _conflict(form, conflict)
         except ValidationError as error:
             _apply_service_errors(form, error)
         else:
-            messages.success(
-                request, f"La séance est maintenant « {updated.get_status_display().lower()} »."
-            )
+            text = f"La séance est maintenant « {updated.get_status_display().lower()} »."
+            if updated.told:
+                text += (
+                    f" {updated.told} personne{'s' if updated.told > 1 else ''} inscrite"
+                    f"{'s' if updated.told > 1 else ''} (ou en liste d'attente) "
+                    f"{'sont prévenues' if updated.told > 1 else 'est prévenue'} par e-mail."
+                )
+            messages.success(request, text)
             if data["new_date"]:
                 overlaps = services.find_overlaps(
                     facilitators=list(updated.facilitators.all()),
