@@ -69,7 +69,7 @@ def _changed(*, acting_user, session: Session, action: str, **ids) -> None:
 def _lock(session: Session) -> Session:
     """The session row, locked until the end of the transaction."""
     return (
-        Session.objects.select_for_update()
+        Session.objects.select_for_update(of=("self",))
         .select_related("programme_territory__programme")
         .get(pk=session.pk)
     )
@@ -434,7 +434,7 @@ def registration_cancel(
     """Cancel a registration; a confirmed place freed goes to the first person of the waiting
     list, who is told by e-mail. Returns the registrations promoted."""
     session = _lock(registration.session)
-    locked = Registration.objects.select_for_update().get(pk=registration.pk)
+    locked = Registration.objects.select_for_update(of=("self",)).get(pk=registration.pk)
     if locked.status == Registration.Status.CANCELLED:
         raise ValidationError("Cette inscription est déjà annulée.", code="already_cancelled")
     if session.starts_at <= timezone.now():
@@ -507,7 +507,7 @@ def attendance_set(
     """Tick (or untick) a registrant present. Returns the attendance, None once unticked."""
     session = _lock(registration.session)
     check_attendance_allowed(session)
-    locked = Registration.objects.select_for_update().get(pk=registration.pk)
+    locked = Registration.objects.select_for_update(of=("self",)).get(pk=registration.pk)
     if locked.status == Registration.Status.CANCELLED:
         raise ValidationError("Cette inscription est annulée : cochez une autre personne.")
     attendance = Attendance.objects.filter(registration=locked).first()

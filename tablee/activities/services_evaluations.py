@@ -123,7 +123,7 @@ def evaluation_record(
         raise ValidationError("Ce formulaire n'est plus valide : rechargez la page.", code="token")
     with transaction.atomic():
         # Read the session again: a cancellation or a new date wins over an answer under way.
-        current = Session.objects.select_for_update().get(pk=session.pk)
+        current = Session.objects.select_for_update(of=("self",)).get(pk=session.pk)
         reason = closed_reason(current, source=source)
         if reason:
             raise EvaluationClosed(reason)

@@ -137,7 +137,7 @@ def format_create(*, programme, acting_user, **fields) -> ActivityFormat:
 def format_update(*, activity_format: ActivityFormat, version: int, acting_user, **fields):
     """Update a format; EditConflict if it changed since ``version`` was read. Sessions already
     scheduled keep their own kind, audience, title and times."""
-    locked = ActivityFormat.objects.select_for_update().get(pk=activity_format.pk)
+    locked = ActivityFormat.objects.select_for_update(of=("self",)).get(pk=activity_format.pk)
     check_version(locked, version, FORMAT_FIELDS)
     for name in FORMAT_FIELDS:
         if name in fields:
@@ -464,7 +464,7 @@ def session_update(
     waiting list into the new places (told by e-mail, with links under ``base_url``): those
     promoted are in the returned session's ``promoted`` list."""
     locked = (
-        Session.objects.select_for_update()
+        Session.objects.select_for_update(of=("self",))
         .select_related("programme_territory__programme")
         .get(pk=session.pk)
     )
@@ -541,7 +541,7 @@ def session_set_status(
     new date when there is one; links under ``base_url``); the returned session's ``told`` says
     how many."""
     locked = (
-        Session.objects.select_for_update()
+        Session.objects.select_for_update(of=("self",))
         .select_related("programme_territory__programme")
         .get(pk=session.pk)
     )
@@ -645,7 +645,7 @@ def calendar_feed_for(programme_territory) -> CalendarFeed:
 def calendar_feed_renew(*, programme_territory, acting_user) -> CalendarFeed:
     """Give the feed a new secret address: the old one answers 404 from now on (a leaked address
     is closed this way)."""
-    feed, created = CalendarFeed.objects.select_for_update().get_or_create(
+    feed, created = CalendarFeed.objects.select_for_update(of=("self",)).get_or_create(
         programme_territory=programme_territory
     )
     if not created:

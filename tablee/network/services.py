@@ -231,7 +231,7 @@ def refresh_derived_links(*, programme_territory, fingerprint: str | None = None
     """
     # One computation at a time per territory: the second waits, then finds nothing to do.
     NetworkRefresh.objects.get_or_create(programme_territory=programme_territory)
-    refresh = NetworkRefresh.objects.select_for_update().get(
+    refresh = NetworkRefresh.objects.select_for_update(of=("self",)).get(
         programme_territory=programme_territory
     )
     if fingerprint is None:

@@ -127,7 +127,7 @@ def link_create(
 def link_update(*, link: Link, version: int, acting_user, **fields) -> Link:
     """Change the kind, dates or note of a link entered by hand; EditConflict if it changed
     since ``version`` was read."""
-    locked = Link.objects.select_for_update().get(pk=link.pk)
+    locked = Link.objects.select_for_update(of=("self",)).get(pk=link.pk)
     _check_not_derived(locked)
     check_version(locked, version, EDITABLE_FIELDS)
     for name in EDITABLE_FIELDS:
@@ -158,7 +158,7 @@ def link_update(*, link: Link, version: int, acting_user, **fields) -> Link:
 @transaction.atomic
 def link_end(*, link: Link, version: int, ended_on: datetime.date, acting_user) -> Link:
     """Record that a link entered by hand stopped on ``ended_on``."""
-    locked = Link.objects.select_for_update().get(pk=link.pk)
+    locked = Link.objects.select_for_update(of=("self",)).get(pk=link.pk)
     _check_not_derived(locked)
     check_version(locked, version, EDITABLE_FIELDS)
     _check_dates(locked.started_on, ended_on)

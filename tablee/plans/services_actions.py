@@ -195,7 +195,7 @@ def plan_create(*, programme_territory, title: str, summary: str = "", acting_us
 @transaction.atomic
 def plan_update(*, plan: ActionPlan, version: int, acting_user, **fields) -> ActionPlan:
     """Change the title or the presentation of the plan, with a version check."""
-    locked = ActionPlan.objects.select_for_update().get(pk=plan.pk)
+    locked = ActionPlan.objects.select_for_update(of=("self",)).get(pk=plan.pk)
     check_version(locked, version, PLAN_FIELDS)
     for name in PLAN_FIELDS:
         if name in fields:
@@ -260,7 +260,9 @@ def axis_update(*, axis: Axis, title: str, description: str = "", acting_user) -
 def axis_move(*, axis: Axis, up: bool, acting_user) -> None:
     """Move an axis one place up or down; positions are renumbered 1, 2, 3… on the way."""
     axes = list(
-        Axis.objects.select_for_update().filter(plan_id=axis.plan_id).order_by("position", "title")
+        Axis.objects.select_for_update(of=("self",))
+        .filter(plan_id=axis.plan_id)
+        .order_by("position", "title")
     )
     index = next(i for i, a in enumerate(axes) if a.pk == axis.pk)
     other = index - 1 if up else index + 1
@@ -284,7 +286,7 @@ def axis_delete(*, axis: Axis, acting_user) -> int:
 
     The actions are saved one by one rather than left to the database's SET NULL, so that their
     history says who took them out of the axis."""
-    actions = list(Action.objects.select_for_update().filter(axis=axis))
+    actions = list(Action.objects.select_for_update(of=("self",)).filter(axis=axis))
     for action in actions:
         action.axis = None
         action.version += 1
@@ -373,7 +375,7 @@ def action_update(
 ) -> Action:
     """Update an action; refuses with EditConflict if it changed since ``version`` was read."""
     locked = (
-        Action.objects.select_for_update()
+        Action.objects.select_for_update(of=("self",))
         .select_related("plan__programme_territory", "axis")
         .get(pk=action.pk)
     )
@@ -582,7 +584,7 @@ def progress_update_add(
 ) -> ProgressUpdate:
     """Write a follow-up note with the status and progress at that date; the action takes that
     status and progress (with a version check, as any edit of the action)."""
-    locked = Action.objects.select_for_update().select_related("axis").get(pk=action.pk)
+    locked = Action.objects.select_for_update(of=("self",)).select_related("axis").get(pk=action.pk)
     check_version(locked, version, ACTION_CONFLICT_FIELDS)
     validate_action_values(
         start_date=None, end_date=None, progress=progress, status=status, confirm_done=confirm_done
@@ -701,7 +703,7 @@ def plan_validate(
 ) -> PlanValidation:
     """Record that a version of the plan was validated (at a steering committee), with a snapshot
     of its actions. Refused when the plan has no action or an action has no pilot structure."""
-    locked = ActionPlan.objects.select_for_update().get(pk=plan.pk)
+    locked = ActionPlan.objects.select_for_update(of=("self",)).get(pk=plan.pk)
     if committee is not None and (
         committee.programme_territory_id != locked.programme_territory_id
         or committee.kind != ConsultationSession.Kind.STEERING

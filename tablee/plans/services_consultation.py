@@ -140,7 +140,7 @@ def session_update(
     if counts is not None:
         counts = _check_numbers(counts, field="counts", maximum=MAX_PARTICIPANTS, noun="")
     locked = (
-        ConsultationSession.objects.select_for_update()
+        ConsultationSession.objects.select_for_update(of=("self",))
         .select_related("programme_territory__programme")
         .get(pk=session.pk)
     )
@@ -294,7 +294,7 @@ def proposal_create(*, programme_territory, acting_user, needs=(), **fields) -> 
 def proposal_update(*, proposal: Proposal, version: int, acting_user, needs=None, **fields):
     """Update a proposal; EditConflict if it changed since ``version`` was read."""
     locked = (
-        Proposal.objects.select_for_update()
+        Proposal.objects.select_for_update(of=("self",))
         .select_related("programme_territory", "session")
         .get(pk=proposal.pk)
     )
@@ -331,7 +331,7 @@ def proposal_set_votes(*, proposal: Proposal, version: int, votes: dict, acting_
     """Record the votes each stakeholder group gave a proposal. The proposal's version guards the
     votes too: two people counting the same sheet of stickers never overwrite each other."""
     votes = _check_numbers(votes, field="votes", maximum=MAX_VOTES, noun=" de voix")
-    locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    locked = Proposal.objects.select_for_update(of=("self",)).get(pk=proposal.pk)
     check_version(locked, version, ["text", "origin_group", "status"])
     _store_numbers(ProposalVote, "proposal", locked, votes, "votes")
     locked.version = F("version") + 1
@@ -351,7 +351,7 @@ def proposal_set_votes(*, proposal: Proposal, version: int, votes: dict, acting_
 def proposal_submit_public(*, session: ConsultationSession, text: str) -> Proposal:
     """A proposal of a person concerned, sent through the session's public link (no account).
     Raises ProposalsClosed if the link was closed in the meantime."""
-    locked = ConsultationSession.objects.select_for_update().get(pk=session.pk)
+    locked = ConsultationSession.objects.select_for_update(of=("self",)).get(pk=session.pk)
     if not locked.public_proposals_open:
         raise ProposalsClosed
     proposal = Proposal(

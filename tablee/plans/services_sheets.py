@@ -57,8 +57,12 @@ def plan_import_apply(
     file twice changes nothing the second time: unchanged actions are not saved, keep their
     version and get no history entry.
     """
-    locked = ActionPlan.objects.select_for_update().get(pk=plan.pk)
-    list(Action.objects.select_for_update().filter(plan=locked).values_list("pk", flat=True))
+    locked = ActionPlan.objects.select_for_update(of=("self",)).get(pk=plan.pk)
+    list(
+        Action.objects.select_for_update(of=("self",))
+        .filter(plan=locked)
+        .values_list("pk", flat=True)
+    )
     import_plan = plan_import(locked, data)
     if expected_fingerprint is not None and import_plan.fingerprint != expected_fingerprint:
         raise ImportOutdated(ImportOutdated.message)

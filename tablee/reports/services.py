@@ -63,7 +63,7 @@ def report_create(*, programme, acting_user, kind, title, period_start, period_e
 @transaction.atomic
 def report_update(*, report: Report, version: int, acting_user, **fields) -> Report:
     """Change the title or the period; refuses with EditConflict if the report moved on."""
-    locked = Report.objects.select_for_update().get(pk=report.pk)
+    locked = Report.objects.select_for_update(of=("self",)).get(pk=report.pk)
     check_version(locked, version, REPORT_FIELDS)
     for name in REPORT_FIELDS:
         if name in fields:
@@ -90,7 +90,7 @@ def report_narrative_update(
             f"Le texte dépasse {MAX_NARRATIVE_CHARS} caractères : raccourcissez-le.",
             code="too_long",
         )
-    locked = Report.objects.select_for_update().get(pk=report.pk)
+    locked = Report.objects.select_for_update(of=("self",)).get(pk=report.pk)
     if locked.version != version:
         raise EditConflict({section.title: narrative_text(locked.narratives.get(section_key, ""))})
     narratives = dict(locked.narratives)
@@ -123,7 +123,11 @@ def report_file(*, report: Report, fmt: str, acting_user) -> ReportFile:
     layout revision, the day (the cover is dated) and every published figure.
     """
     with transaction.atomic():
-        locked = Report.objects.select_for_update().select_related("programme").get(pk=report.pk)
+        locked = (
+            Report.objects.select_for_update(of=("self",))
+            .select_related("programme")
+            .get(pk=report.pk)
+        )
         document = build_document(locked)
         fingerprint = hashlib.sha256(
             ":".join(

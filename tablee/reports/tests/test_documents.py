@@ -53,8 +53,9 @@ def download(client, world, report, fmt, status=200):
     assert response.status_code == status
     if status != 200:
         return response
+    # Reading the stream closes the file (the test client's wrapper); response.close() would
+    # also close the database connection of the test on PostgreSQL.
     content = b"".join(response.streaming_content)
-    response.close()
     return content
 
 

@@ -38,8 +38,9 @@ def export_url(world):
 def archive(response) -> zipfile.ZipFile:
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
+    # Reading the stream closes the file (the test client's wrapper); response.close() would
+    # also close the database connection of the test on PostgreSQL.
     content = b"".join(response.streaming_content)
-    response.close()
     return zipfile.ZipFile(io.BytesIO(content))
 
 
