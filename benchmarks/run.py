@@ -1,13 +1,16 @@
 """Run every benchmark at one scale (or all three) and print one table.
 
     python -m benchmarks.run --scale association|region|national|all [--json PATH] [--quick]
-                             [--skip-load] [--skip-import] [--database-url URL]
+                             [--skip-load] [--skip-import] [--database-url URL] [--only cycle]
+    python -m benchmarks.run --growth results-association.json results-national.json
 
 Each figure is printed beside a reference measured in the same run, because the machine is shared
-and noisy: pages beside the framework floor (a trivial view through the same client), imports
-beside a plain sqlite3 executemany of the same rows, and with ``--scale all`` each page at the
-three scales side by side. The last column says whether issue 9's target is met (OK / MANQUÉ).
-See benchmarks/README.md for how to read the table.
+and noisy: pages (and downloads) beside the framework floor (a trivial view through the same
+client), report PDFs beside a one-page PDF with the same stylesheet, network computations beside
+the same indicators of a fixed graph, imports beside a plain sqlite3 executemany of the same rows,
+and with ``--scale all`` (or ``--growth``) each measure at the three scales side by side. The last
+columns give each measure's goal (issue 9 for every page; issues 6 to 8 for the cycle's pages) and
+whether it is met (OK / MANQUÉ). See benchmarks/README.md for how to read the table.
 """
 
 import argparse
@@ -25,7 +28,8 @@ import tempfile
 import time
 import tracemalloc
 import urllib.request
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,13 +46,24 @@ LOAD_SECONDS = 60
 LOAD_SECONDS_QUICK = 10
 IMPORT_SOURCE = "bench-import"
 DEMO_COORDINATOR = "coordination@demo.tablee.fr"
+DEMO_FUNDER = "financeur@demo.tablee.fr"
 FOOD = "equipement-et-alimentation--alimentation"
+PAGE_GOAL = "≤ 5×, < 150 ms"
+# Targets of issue 8: dashboards and a territory's report PDF; "flat" (issues 7 and 8): the
+# measure must not grow with the other programmes, judged across scales (see print_growth).
+DASHBOARD_MAX_MS = 300.0
+TERRITORY_PDF_MAX_MS = 3000.0
+FLAT_MAX_GROWTH = 1.5  # ratio to the reference at the largest scale / at the smallest
+CALENDAR_MONTH = "2025-03"
+GROUPS = ("base", "cycle")  # issue 9's pages, exports and import; the cycle's (issues 6 to 8)
 
 
 @dataclass
 class Result:
     name: str
-    kind: str  # "page", "floor", "import", "export", "load"
+    # "page", "floor", "import", "export", "load"; "document" (a PDF), "function" (a computation
+    # called directly) and "reference" (the floor of documents or of computations)
+    kind: str
     median_ms: float | None = None
     min_ms: float | None = None
     max_ms: float | None = None
@@ -62,72 +77,135 @@ class Result:
     target: str = ""  # "OK", "MANQUÉ" or "" (no target)
     note: str = ""
     extra: dict = field(default_factory=dict)
+    goal: str = ""  # the target in words, printed beside OK / MANQUÉ
+    flat: bool = False  # must not grow with the other programmes (judged by print_growth)
+    group: str = "base"
+
+
+@dataclass(frozen=True)
+class Case:
+    """A page or a download measured through the test client, with its goal."""
+
+    name: str
+    user: str  # "coord", "funder", "admin" or "anon"
+    url: str
+    group: str = "base"
+    max_ms: float = PAGE_MAX_MS
+    max_ratio: float | None = PAGE_MAX_RATIO
+    goal: str = PAGE_GOAL
+    flat: bool = False
+    kind: str = "page"
+    # Called before every request (outside the timing): e.g. forget a stored report so that
+    # each request generates it again.
+    before: Callable[[], None] | None = None
 
 
 # --- Measuring pages ---------------------------------------------------------------------------
 
 
-def time_request(client, url: str, runs: int, warmup: int = 2) -> tuple[list[float], int, int]:
-    """Times in ms of ``runs`` GETs after ``warmup`` ones; the status and the size of the answer."""
-    response = None
+def fetch(client, url: str):
+    """One GET, read to the end (a streamed download too); the response and its body."""
+    response = client.get(url)
+    if getattr(response, "streaming", False):
+        # Reading the stream closes it; response.close() would also close the database
+        # connection inside a test transaction on PostgreSQL (request_finished).
+        body = b"".join(response.streaming_content)
+    else:
+        body = response.content
+    return response, body
+
+
+def time_request(
+    client, url: str, runs: int, warmup: int = 2, before: Callable[[], None] | None = None
+) -> tuple[list[float], int, bytes]:
+    """Times in ms of ``runs`` GETs after ``warmup`` ones (``before`` is called before each, out
+    of the timing); the status and the body of the last answer."""
+    response = body = None
     for _ in range(warmup):
-        response = client.get(url)
+        if before:
+            before()
+        response, body = fetch(client, url)
     times = []
     for _ in range(runs):
+        if before:
+            before()
         started = time.perf_counter()
-        response = client.get(url)
+        response, body = fetch(client, url)
         times.append((time.perf_counter() - started) * 1000)
-    content = getattr(response, "content", b"")
-    return times, response.status_code, len(content)
+    return times, response.status_code, body
 
 
-def peak_and_queries(client, url: str) -> tuple[float, int]:
+def peak_and_queries(
+    client, url: str, before: Callable[[], None] | None = None
+) -> tuple[float, int]:
     """Peak Python memory (tracemalloc, MB) of one request, and its number of SQL queries."""
+    return call_peak_and_queries(lambda: fetch(client, url), before)
+
+
+def call_peak_and_queries(
+    function: Callable[[], object], before: Callable[[], None] | None = None
+) -> tuple[float, int]:
+    """Peak Python memory (tracemalloc, MB) of one call of ``function``, and its SQL queries."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    if before:
+        before()
     with CaptureQueriesContext(connection) as captured:
-        client.get(url)
+        function()
     # Read now: the next request empties the connection's query log.
     queries = len(captured.captured_queries)
+    if before:
+        before()
     tracemalloc.start()
     tracemalloc.reset_peak()
-    client.get(url)
+    function()
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return peak / 1e6, queries
 
 
-def page_targets(result: Result, floor_ms: float) -> None:
+def page_targets(result: Result, floor_ms: float, case: Case | None = None) -> None:
+    case = case or Case(result.name, "", "")
     result.ratio = result.median_ms / floor_ms if floor_ms else None
     result.reference = f"plancher {floor_ms:.1f} ms"
     result.ratio_label = f"{result.ratio:.1f}×" if result.ratio is not None else "—"
+    result.goal = case.goal
+    result.flat = case.flat
     ok = (
         result.ratio is not None
-        and result.ratio <= PAGE_MAX_RATIO
-        and result.median_ms < PAGE_MAX_MS
+        and (case.max_ratio is None or result.ratio <= case.max_ratio)
+        and result.median_ms < case.max_ms
         and (result.peak_mb or 0) < MAX_MEMORY_MB
         and not result.note.startswith("statut")
     )
     result.target = "OK" if ok else "MANQUÉ"
 
 
-def page_cases() -> list[tuple[str, str, str]]:
-    """(name, user key, URL) of every page measured: "coord" is the demonstration programme's
-    coordinator (the same six EPCI at every scale), "admin" sees the whole database."""
-    from django.urls import reverse
-
+def demo_scope():
+    """The demonstration programme and the territory whose pages are measured (the same six EPCI
+    and the same territory at every scale)."""
     from tablee.territories.models import Programme, ProgrammeTerritory
 
     programme = Programme.objects.get(is_demo=True)
-    pt = ProgrammeTerritory.objects.filter(programme=programme).order_by("territory_id").first()
+    pt = (
+        ProgrammeTerritory.objects.filter(programme=programme)
+        .select_related("programme", "territory")
+        .order_by("territory_id")
+        .first()
+    )
+    return programme, pt
+
+
+def page_cases() -> list[Case]:
+    """Every page measured: "coord" is the demonstration programme's coordinator (the same six
+    EPCI at every scale), "funder" its funder, "admin" sees the whole database."""
+    from django.urls import reverse
+
+    programme, pt = demo_scope()
     directory = reverse("directory:list")
     map_data = reverse("directory:map_data")
-    later = [
-        ("diagnostic : synthèse", "coord", reverse("synthesis:detail", args=[pt.pk])),
-        ("diagnostic : accueil", "coord", reverse("diagnostic_records:index", args=[pt.pk])),
-    ]
-    return [
+    pages = [
         (
             "annuaire : recherche filtrée",
             "coord",
@@ -144,8 +222,61 @@ def page_cases() -> list[tuple[str, str, str]]:
         ("programmes : liste, admin", "admin", reverse("territories:programme_list")),
         ("référentiel : recherche", "coord", f"{reverse('referential:index')}?q=saint"),
         ("indicateurs : liste", "coord", reverse("indicators:list")),
-        *later,
+        ("diagnostic : synthèse", "coord", reverse("synthesis:detail", args=[pt.pk])),
+        ("diagnostic : accueil", "coord", reverse("diagnostic_records:index", args=[pt.pk])),
     ]
+    return [Case(name, user, url) for name, user, url in pages] + cycle_page_cases(programme, pt)
+
+
+def cycle_page_cases(programme, pt) -> list[Case]:
+    """The pages of issues 6 (calendars, targets), 7 (network) and 8 (dashboards)."""
+    from django.urls import reverse
+
+    month = f"?mois={CALENDAR_MONTH}"
+    dashboard = {
+        "max_ms": DASHBOARD_MAX_MS,
+        "max_ratio": None,
+        "goal": "< 300 ms, plat",
+        "flat": True,
+    }
+    territory_dashboard = reverse("reports:territory_dashboard", args=[pt.pk])
+    cases = [
+        Case(
+            "ateliers : agenda du territoire (mars 2025)",
+            "coord",
+            reverse("activities:calendar", args=[pt.pk]) + month,
+        ),
+        Case(
+            "ateliers : agenda du programme (mars 2025)",
+            "coord",
+            reverse("activities:programme_calendar", args=[programme.pk]) + month,
+        ),
+        Case(
+            "ateliers : objectifs (programme)",
+            "coord",
+            reverse("activities:targets", args=[programme.pk]),
+        ),
+        Case(
+            "réseau : page du territoire",
+            "coord",
+            reverse("network:territory", args=[pt.pk]),
+            goal=PAGE_GOAL + ", plat",
+            flat=True,
+        ),
+        Case(
+            "tableau de bord : programme",
+            "coord",
+            reverse("reports:programme_dashboard", args=[programme.pk]),
+            **dashboard,
+        ),
+        Case(
+            "tableau de bord : territoire (coordination)", "coord", territory_dashboard, **dashboard
+        ),
+        Case(
+            "tableau de bord : territoire (financeur)", "funder", territory_dashboard, **dashboard
+        ),
+    ]
+    return [replace(case, group="cycle") for case in cases]
 
 
 def clients() -> dict:
@@ -154,13 +285,37 @@ def clients() -> dict:
     from benchmarks.seed import ADMIN_EMAIL
     from tablee.accounts.models import User
 
-    coord, admin, anon = Client(), Client(), Client()
+    coord, funder, admin, anon = Client(), Client(), Client(), Client()
     coord.force_login(User.objects.get(email=DEMO_COORDINATOR))
+    funder.force_login(User.objects.get(email=DEMO_FUNDER))
     admin.force_login(User.objects.get(email=ADMIN_EMAIL))
-    return {"coord": coord, "admin": admin, "anon": anon}
+    return {"coord": coord, "funder": funder, "admin": admin, "anon": anon}
 
 
-def measure_pages(runs: int, say) -> list[Result]:
+def measure_case(client, case: Case, runs: int, warmup: int = 2) -> Result:
+    """Time ``case`` through ``client``: median, min, max, peak memory and SQL queries."""
+    times, status, body = time_request(client, case.url, runs, warmup=warmup, before=case.before)
+    peak, queries = peak_and_queries(client, case.url, before=case.before)
+    return Result(
+        name=case.name,
+        kind=case.kind,
+        median_ms=statistics.median(times),
+        min_ms=min(times),
+        max_ms=max(times),
+        runs=runs,
+        peak_mb=peak,
+        memory_kind="tracemalloc",
+        queries=queries,
+        note="" if status == 200 else f"statut {status}",
+        extra={"url": case.url, "bytes": len(body or b""), "user": case.user},
+        group=case.group,
+        goal=case.goal,
+        flat=case.flat,
+    )
+
+
+def measure_pages(runs: int, say, groups=GROUPS) -> list[Result]:
+    """The floor, then every page of ``groups``, then the floor again."""
     from django.test.utils import override_settings
 
     from benchmarks.urls import FLOOR_PATH
@@ -172,25 +327,11 @@ def measure_pages(runs: int, say) -> list[Result]:
         # The floor is measured first and last: the reference is the better of the two medians
         # (the machine may be busier at one end of the run).
         floor_times, _, _ = time_request(by_user["coord"], floor_url, runs * 2, warmup=5)
-        for name, user, url in page_cases():
-            client = by_user[user]
-            times, status, size = time_request(client, url, runs)
-            peak, queries = peak_and_queries(client, url)
-            result = Result(
-                name=name,
-                kind="page",
-                median_ms=statistics.median(times),
-                min_ms=min(times),
-                max_ms=max(times),
-                runs=runs,
-                peak_mb=peak,
-                memory_kind="tracemalloc",
-                queries=queries,
-                note="" if status == 200 else f"statut {status}",
-                extra={"url": url, "bytes": size, "user": user},
-            )
+        cases = [case for case in page_cases() if case.group in groups]
+        for case in cases:
+            result = measure_case(by_user[case.user], case, runs)
             results.append(result)
-            say(f"{name} : {result.median_ms:.1f} ms ({queries} requêtes SQL)")
+            say(f"{case.name} : {result.median_ms:.1f} ms ({result.queries} requêtes SQL)")
         floor_again, _, _ = time_request(by_user["coord"], floor_url, runs * 2, warmup=2)
         floor_peak, floor_queries = peak_and_queries(by_user["coord"], floor_url)
     floor_ms = min(statistics.median(floor_times), statistics.median(floor_again))
@@ -209,8 +350,8 @@ def measure_pages(runs: int, say) -> list[Result]:
         memory_kind="tracemalloc",
         queries=floor_queries,
     )
-    for result in results:
-        page_targets(result, floor_ms)
+    for case, result in zip(cases, results, strict=True):
+        page_targets(result, floor_ms, case)
     return [floor, *results]
 
 
@@ -257,6 +398,297 @@ def measure_exports(runs: int, say) -> list[Result]:
         results.append(result)
         say(f"{result.name} : {median:.0f} ms, {rows} lignes")
     return results
+
+
+# --- The cycle's downloads, documents and computations (issues 6 to 8) ------------------------
+
+PDF_FLOOR_HTML = """<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><title>Plancher</title>
+<link rel="stylesheet" href="%(css)s"></head>
+<body><h1>Plancher</h1><p>Une page, la feuille de style des rapports.</p></body></html>
+"""
+
+
+def pdf_floor() -> bytes:
+    """A one-page PDF with the reports' stylesheet: what WeasyPrint costs at this minute on this
+    machine for any document (the reference of the report PDFs)."""
+    from django.templatetags.static import static
+    from weasyprint import HTML
+
+    from tablee.core.pdf import BASE_URL, LocalURLFetcher
+
+    html = PDF_FLOOR_HTML % {"css": static("css/report_print.css")}
+    return HTML(string=html, base_url=BASE_URL, url_fetcher=LocalURLFetcher()).write_pdf()
+
+
+def territory_report_pdf(report, pt) -> bytes:
+    """The funder report's content for one territory alone, printed to PDF. Tablée has no
+    territory report (a report covers all its programme's territories, reports/content.py
+    ``build_document``): this is what one would cost, built by the same functions."""
+    from tablee.reports.content import ReportDocument, _funder_report_blocks, report_period
+    from tablee.reports.documents import write_pdf
+    from tablee.reports.selectors import collect_figures, collect_report_extras
+
+    period = report_period(report)
+    figures = collect_figures(report.programme, [pt], period)
+    blocks = _funder_report_blocks(report, figures, collect_report_extras(figures))
+    document = ReportDocument(
+        report=report, programme=report.programme, period=period, territories=[pt], blocks=blocks
+    )
+    return write_pdf(document)
+
+
+def time_call(function: Callable[[], object], runs: int, warmup: int = 1) -> list[float]:
+    """Times in ms of ``runs`` calls of ``function`` after ``warmup`` ones."""
+    for _ in range(warmup):
+        function()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        function()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def measure_call(name: str, kind: str, function: Callable[[], object], runs: int) -> Result:
+    times = time_call(function, runs)
+    peak, queries = call_peak_and_queries(function)
+    return Result(
+        name=name,
+        kind=kind,
+        median_ms=statistics.median(times),
+        min_ms=min(times),
+        max_ms=max(times),
+        runs=runs,
+        peak_mb=peak,
+        memory_kind="tracemalloc",
+        queries=queries,
+        group="cycle",
+    )
+
+
+class Reference:
+    """The reference of a group of measures (a one-page PDF, a fixed computation), measured
+    before and after them: its median is the better of the two, as for the floor of pages (the
+    machine may be busier at one end)."""
+
+    def __init__(self, name: str, short: str, function: Callable[[], object], runs: int):
+        self.name, self.short, self.function, self.runs = name, short, function, runs
+        self.times = time_call(function, runs, warmup=3)
+
+    def finish(self) -> Result:
+        again = time_call(self.function, self.runs)
+        peak, queries = call_peak_and_queries(self.function)
+        both = self.times + again
+        return Result(
+            name=self.name,
+            kind="reference",
+            median_ms=min(statistics.median(self.times), statistics.median(again)),
+            min_ms=min(both),
+            max_ms=max(both),
+            runs=len(both),
+            reference="—",
+            ratio=1.0,
+            ratio_label="1.0×",
+            peak_mb=peak,
+            memory_kind="tracemalloc",
+            queries=queries,
+            group="cycle",
+            extra={"short": self.short},
+        )
+
+
+def _beside(result: Result, reference: Result) -> None:
+    """Set ``result``'s ratio to a reference measured in the same run."""
+    result.ratio = result.median_ms / reference.median_ms if reference.median_ms else None
+    result.reference = f"{reference.extra['short']} {_ms(reference.median_ms)}"
+    result.ratio_label = f"{result.ratio:.1f}×" if result.ratio is not None else "—"
+
+
+def zip_rows(body: bytes) -> int:
+    """The rows of a full export: the lengths of its JSON arrays."""
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        return sum(
+            len(json.loads(archive.read(name)))
+            for name in archive.namelist()
+            if name.endswith(".json")
+        )
+
+
+def measure_downloads(runs: int, say) -> list[Result]:
+    """Issue 6's XLSX of the programme's sessions and issue 8's full export (through the client,
+    beside their rows per second), the funder report PDF of the programme (its download, generated
+    again each time) and of one territory, beside a one-page PDF."""
+    from django.test.utils import override_settings
+    from django.urls import reverse
+
+    from tablee.activities.models import Session
+    from tablee.reports.models import Report, ReportFile
+
+    programme, pt = demo_scope()
+    report = (
+        Report.objects.filter(programme=programme, kind=Report.Kind.FUNDER_REPORT)
+        .select_related("programme")
+        .order_by("period_end", "pk")
+        .last()
+    )
+    territories = programme.territories.count()
+    results = []
+    # Generated reports are stored: in a temporary folder, not in the project's media.
+    with (
+        tempfile.TemporaryDirectory(dir=VAR) as media,
+        override_settings(ROOT_URLCONF="benchmarks.urls", MEDIA_ROOT=media),
+    ):
+        by_user = clients()
+        sessions = Case(
+            "ateliers : export XLSX des séances du programme",
+            "coord",
+            reverse("activities:programme_sessions_export", args=[programme.pk]),
+            group="cycle",
+            kind="export",
+        )
+        result = measure_case(by_user["coord"], sessions, runs, warmup=1)
+        rows = Session.objects.filter(programme_territory__programme=programme).count()
+        _per_second(result, rows, "séances")
+        results.append(result)
+        say(f"{result.name} : {result.median_ms:.0f} ms, {rows} séances")
+
+        full = Case(
+            "export complet ZIP (programme de démonstration)",
+            "coord",
+            reverse("reports:full_export", args=[programme.pk]),
+            group="cycle",
+            kind="export",
+        )
+        result = measure_case(by_user["coord"], full, runs, warmup=1)
+        _, body = fetch(by_user["coord"], full.url)
+        rows = zip_rows(body) if result.note == "" else 0
+        _per_second(result, rows, "lignes")
+        results.append(result)
+        say(f"{result.name} : {result.median_ms:.0f} ms, {rows} lignes")
+
+        floor = Reference("plancher PDF : une page (référence)", "PDF 1 page", pdf_floor, runs * 4)
+        documents = []
+
+        download = Case(
+            f"rapport financeur PDF : programme ({territories} territoires), téléchargement",
+            "coord",
+            reverse("reports:report_download", args=[programme.pk, report.pk, "pdf"]),
+            group="cycle",
+            kind="document",
+            before=lambda: ReportFile.objects.filter(report=report).delete(),
+        )
+        result = measure_case(by_user["coord"], download, runs, warmup=1)
+        _memory_target(result)
+        documents.append(result)
+        say(f"{result.name} : {result.median_ms:.0f} ms")
+
+        result = measure_call(
+            "rapport financeur PDF : un territoire (contenu du rapport, sans URL)",
+            "document",
+            lambda: territory_report_pdf(report, pt),
+            runs,
+        )
+        result.goal = "< 3 s"
+        ok = result.median_ms < TERRITORY_PDF_MAX_MS and result.peak_mb < MAX_MEMORY_MB
+        result.target = "OK" if ok else "MANQUÉ"
+        documents.append(result)
+        say(f"{result.name} : {result.median_ms:.0f} ms")
+        floor_result = floor.finish()
+        say(f"{floor_result.name} : {floor_result.median_ms:.0f} ms")
+    for result in documents:
+        _beside(result, floor_result)
+    return [*results, floor_result, *documents]
+
+
+def _per_second(result: Result, rows: int, unit: str) -> None:
+    result.reference = f"{rows} {unit}"
+    result.ratio_label = f"{rows / (result.median_ms / 1000):.0f} l/s" if result.median_ms else "—"
+    result.extra["rows"] = rows
+    _memory_target(result)
+
+
+def _memory_target(result: Result) -> None:
+    result.goal = f"< {MAX_MEMORY_MB:.0f} Mo"
+    ok = (result.peak_mb or 0) < MAX_MEMORY_MB and not result.note.startswith("statut")
+    result.target = "OK" if ok else "MANQUÉ"
+
+
+REFERENCE_GRAPH = (120, 360)  # structures, links
+
+
+def reference_graph():
+    """A fixed graph of the size of a territory's network, with sectors: the reference of the
+    network computations (the same indicators, no database, the same work at every scale)."""
+    import networkx as nx
+
+    from tablee.directory.models import Sector
+
+    nodes, edges = REFERENCE_GRAPH
+    graph = nx.gnm_random_graph(nodes, edges, seed=0)
+    sectors = list(Sector.values)
+    for node in graph:
+        graph.nodes[node].update(name=f"Structure {node}", sector=sectors[node % len(sectors)])
+    return graph
+
+
+def measure_network(runs: int, say) -> list[Result]:
+    """Issue 7: a territory's network indicators and the programme's quarterly series, computed
+    for the demonstration programme (the same links at every scale: the time must not grow with
+    the other territories), beside the same indicators of a fixed graph (``runs`` × 2 calls each,
+    the reference ``runs`` × 4 before and after)."""
+    from django.utils import timezone
+
+    from tablee.network.metrics import (
+        indicators,
+        load_network,
+        network_indicators,
+        quarterly_series,
+    )
+
+    programme, pt = demo_scope()
+    territories = list(
+        programme.territories.select_related("programme", "territory").order_by("territory_id")
+    )
+    at = min(timezone.localdate(), programme.end_date)
+    graph = reference_graph()
+    reference = Reference(
+        f"référence calcul : indicateurs d'un graphe fixe ({REFERENCE_GRAPH[0]} structures, "
+        f"{REFERENCE_GRAPH[1]} liens)",
+        "graphe fixe",
+        lambda: indicators(graph),
+        runs * 4,
+    )
+    results = []
+    data = load_network(territories)
+    for name, function, extra in (
+        (
+            "réseau : indicateurs d'un territoire (calcul)",
+            lambda: network_indicators(pt, at=at),
+            {"links": len(data.links_of(pt)), "structures": len(data.structures_of(pt))},
+        ),
+        (
+            f"réseau : série trimestrielle du programme ({len(territories)} territoires, calcul)",
+            lambda: quarterly_series(territories, start=programme.start_date, end=at),
+            {"links": len(data.links), "structures": len(data.structures)},
+        ),
+    ):
+        result = measure_call(name, "function", function, runs * 2)
+        result.goal, result.flat = "plat", True
+        result.extra.update(extra)
+        results.append(result)
+        say(
+            f"{name} : {result.median_ms:.1f} ms ({extra['structures']} structures, "
+            f"{extra['links']} liens, {result.queries} requêtes SQL)"
+        )
+    finished = reference.finish()
+    say(f"{finished.name} : {finished.median_ms:.1f} ms")
+    for result in results:
+        _beside(result, finished)
+    return [finished, *results]
 
 
 def run_command(args: list[str], env: dict) -> tuple[float, float, str, int]:
@@ -525,7 +957,7 @@ def session_cookie(email: str) -> str:
 
 def load_paths() -> list[tuple[str, str]]:
     """The three busiest pages: the directory list, its map data and the territory page."""
-    cases = {name: url for name, _, url in page_cases()}
+    cases = {case.name: case.url for case in page_cases()}
     return [
         ("annuaire", cases["annuaire : recherche filtrée"]),
         ("carte", cases["annuaire : données de carte"]),
@@ -696,7 +1128,7 @@ def _ms(value: float | None) -> str:
     return f"{value / 1000:.1f} s" if value >= 10_000 else f"{value:.1f} ms"
 
 
-def print_table(scale: str, results: list[Result], out=sys.stdout) -> None:
+def print_table(scale: str, results: list[Result], out=None) -> None:
     headers = [
         "mesure",
         "médiane",
@@ -706,6 +1138,7 @@ def print_table(scale: str, results: list[Result], out=sys.stdout) -> None:
         "rapport",
         "mémoire max",
         "SQL",
+        "objectif",
         "cible",
     ]
     rows = []
@@ -725,6 +1158,7 @@ def print_table(scale: str, results: list[Result], out=sys.stdout) -> None:
                 r.ratio_label or "—",
                 memory,
                 str(r.queries) if r.queries is not None else "—",
+                r.goal or "—",
                 r.target or "—",
             ]
         )
@@ -732,6 +1166,7 @@ def print_table(scale: str, results: list[Result], out=sys.stdout) -> None:
 
 
 def _print_rows(title: str, headers: list[str], rows: list[list[str]], out) -> None:
+    out = out or sys.stdout
     widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows, strict=True)]
     line = "  ".join("-" * w for w in widths)
     print(f"\n{title}", file=out)
@@ -747,32 +1182,55 @@ def _print_rows(title: str, headers: list[str], rows: list[list[str]], out) -> N
     print(line, file=out)
 
 
-def print_growth(reports: dict[str, dict], out=sys.stdout) -> None:
-    """The same measure at each scale, in ms and as a multiple of that scale's floor."""
+GROWTH_KINDS = {"page", "floor", "export", "document", "function", "reference"}
+
+
+def print_growth(reports: dict[str, dict], out=None) -> None:
+    """The same measure at each scale, in ms and as a multiple of that scale's reference (the
+    floor of pages, of PDFs or of computations). A measure that must stay flat (issues 7 and 8)
+    is OK when its multiple at the largest scale is at most FLAT_MAX_GROWTH times the one at the
+    smallest (its time in ms when it has no reference): the machine's noise cancels out."""
     scales = [s for s in SCALE_ORDER if s in reports]
     names = []
     for s in scales:
         for r in reports[s]["results"]:
-            if r["kind"] in {"page", "floor", "export"} and r["name"] not in names:
+            if r["kind"] in GROWTH_KINDS and r["name"] not in names:
                 names.append(r["name"])
-    headers = ["mesure", *scales, f"{scales[-1]} / {scales[0]}"]
+    first, last = scales[0], scales[-1]
+    headers = ["mesure", *scales, f"{last} / {first}", "rapport", "plat"]
     rows = []
     for name in names:
-        cells, medians = [], []
+        cells, found_at = [], []
         for s in scales:
             found = next((r for r in reports[s]["results"] if r["name"] == name), None)
             if found is None or found["median_ms"] is None:
                 cells.append("—")
-                medians.append(None)
+                found_at.append(None)
                 continue
-            ratio = f" ({found['ratio']:.1f}×)" if found["kind"] != "export" else ""
-            cells.append(_ms(found["median_ms"]) + ratio)
-            medians.append(found["median_ms"])
-        growth = (
-            f"{medians[-1] / medians[0]:.1f}×" if medians[0] and medians[-1] is not None else "—"
+            ratio = found.get("ratio")
+            shown = f" ({ratio:.1f}×)" if ratio is not None and found["kind"] != "export" else ""
+            cells.append(_ms(found["median_ms"]) + shown)
+            found_at.append(found)
+        low, high = found_at[0], found_at[-1]
+        growth = ratio_growth = None
+        if low and high and low["median_ms"]:
+            growth = high["median_ms"] / low["median_ms"]
+            if low["kind"] != "export" and low.get("ratio") and high.get("ratio") is not None:
+                ratio_growth = high["ratio"] / low["ratio"]
+        flat = ""
+        if any(r and r.get("flat") for r in found_at) and growth is not None:
+            judged = ratio_growth if ratio_growth is not None else growth
+            flat = "OK" if judged <= FLAT_MAX_GROWTH else "MANQUÉ"
+        rows.append(
+            [
+                name,
+                *cells,
+                f"{growth:.1f}×" if growth is not None else "—",
+                f"{ratio_growth:.1f}×" if ratio_growth is not None else "—",
+                flat or "—",
+            ]
         )
-        rows.append([name, *cells, growth])
-    _print_rows("Croissance : la même mesure aux trois échelles", headers, rows, out)
+    _print_rows("Croissance : la même mesure à chaque échelle", headers, rows, out)
 
 
 # --- Orchestration -----------------------------------------------------------------------------
@@ -796,13 +1254,19 @@ def run_scale(args) -> dict:
         seed(scale)
     _analyze()
     runs = 7 if args.quick else 20
+    few = 2 if args.quick else 5
     child_env = _child_env(env)
-    results = measure_pages(runs, say)
-    results += measure_exports(2 if args.quick else 5, say)
-    results.append(measure_full_export(child_env, say))
-    if not args.skip_import:
+    groups = GROUPS if args.only is None else (args.only,)
+    results = measure_pages(runs, say, groups)
+    if "base" in groups:
+        results += measure_exports(few, say)
+        results.append(measure_full_export(child_env, say))
+    if "cycle" in groups:
+        results += measure_downloads(few, say)
+        results += measure_network(few, say)
+    if not args.skip_import and "base" in groups:
         results += measure_import(scale, child_env, args.database_url, say)
-    if not args.skip_load:
+    if not args.skip_load and "base" in groups:
         results += measure_load(child_env, LOAD_SECONDS_QUICK if args.quick else LOAD_SECONDS, say)
     report = {
         "scale": scale,
@@ -815,6 +1279,7 @@ def run_scale(args) -> dict:
         },
         "database": "PostgreSQL/DATABASE_URL" if args.database_url else str(sqlite_path(scale)),
         "quick": args.quick,
+        "only": args.only,
         "seconds": round(time.perf_counter() - started, 1),
         "results": [asdict(r) for r in results],
     }
@@ -858,12 +1323,23 @@ def run_all(args) -> dict:
             for flag in ("quick", "skip_load", "skip_import"):
                 if getattr(args, flag):
                     command.append("--" + flag.replace("_", "-"))
+            if args.only:
+                command += ["--only", args.only]
             if args.database_url:
                 raise SystemExit("--scale all utilise les bases SQLite de chaque échelle.")
             subprocess.run(command, cwd=ROOT, check=True)
             reports[scale] = json.loads(path.read_text(encoding="utf-8"))
     print_growth(reports)
     return {"scale": "all", "reports": reports}
+
+
+def load_reports(paths: list[Path]) -> dict[str, dict]:
+    """Reports written by ``--json`` (one scale each, or ``--scale all``), by scale."""
+    reports = {}
+    for path in paths:
+        report = json.loads(path.read_text(encoding="utf-8"))
+        reports.update(report["reports"] if report["scale"] == "all" else {report["scale"]: report})
+    return reports
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -877,7 +1353,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-load", action="store_true", help="Sans le test de charge.")
     parser.add_argument("--skip-import", action="store_true", help="Sans l'import.")
     parser.add_argument("--database-url", default=None, help="Base à mesurer (déjà remplie).")
+    parser.add_argument(
+        "--only",
+        choices=GROUPS,
+        default=None,
+        help="Une partie seulement : « base » (pages de l'issue 9, exports, import, charge) ou "
+        "« cycle » (pages, téléchargements et calculs des issues 6 à 8), toujours avec le plancher.",
+    )
+    parser.add_argument(
+        "--growth",
+        nargs="+",
+        type=Path,
+        metavar="JSON",
+        help="Imprimer la croissance à partir de résultats déjà écrits par --json, sans mesurer.",
+    )
     args = parser.parse_args(argv)
+    if args.growth:
+        print_growth(load_reports(args.growth))
+        return 0
     report = run_all(args) if args.scale == "all" else run_scale(args)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

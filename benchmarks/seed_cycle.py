@@ -5,6 +5,11 @@ data, from load_demo, at every scale). Volumes follow the issues' national figur
 actions, 70,000 sessions with 700,000 attendance rows, and 500,000 links; the region and
 association scales get the same per-territory density. Rows are generated in memory a chunk at a
 time and written with bulk inserts.
+
+At national scale (1,248 territories besides the demonstration's six): 1,248 × 56 = 69,888
+sessions; three audiences out of four are named and about 95 % of the sessions are held by the
+seed's "today" (3 % cancelled), so 1,248 × 42 × 0.95 × 14 ≈ 699,000 attendance rows; and
+1,248 × 400 = 499,200 links (measured: see benchmarks/README.md).
 """
 
 import datetime
@@ -14,7 +19,9 @@ from collections import defaultdict
 # Per programme territory (the national scale has 1,248 besides the demonstration's six).
 ACTIONS_PER_TERRITORY = 4
 SESSIONS_PER_TERRITORY = 56
-ATTENDANCE_PER_NAMED_SESSION = 13
+ATTENDANCE_PER_NAMED_SESSION = 14
+# On average: a territory gets links in proportion to its structures (a large EPCI has more),
+# never more than its possible pairs; the total is LINKS_PER_TERRITORY × territories.
 LINKS_PER_TERRITORY = 400
 FLUSH = 20_000  # rows kept in memory before a bulk insert
 
@@ -116,7 +123,7 @@ def seed_plans(ctx) -> None:
 
 def seed_activities(ctx) -> None:
     """Formats per programme, 56 sessions per territory over 2024–2026 (a quarter for people in
-    food insecurity, with headcounts; the others with about 13 named attendances each), hosted by
+    food insecurity, with headcounts; the others with 14 named attendances each), hosted by
     structures of the territory."""
     from django.utils import timezone
 
@@ -241,9 +248,33 @@ def seed_activities(ctx) -> None:
     )
 
 
+def links_wanted(sizes: list[int], average: int = LINKS_PER_TERRITORY) -> list[int]:
+    """Links for territories of ``sizes`` structures: in proportion to their structures, never
+    more than their possible pairs, ``average`` per territory in all (or every pair, when the
+    territories are too small for that). A small EPCI whose pairs are all taken leaves its share
+    to the larger ones, so that the national total reaches the issue's 500,000."""
+    pairs = [n * (n - 1) // 2 for n in sizes]
+    total = min(average * len(sizes), sum(pairs))
+    if not total:
+        return [0] * len(sizes)
+
+    def given(factor: float) -> list[int]:
+        return [min(p, int(factor * n)) for n, p in zip(sizes, pairs, strict=True)]
+
+    low, high = 0.0, float(max(pairs))  # links per structure: given(high) takes every pair
+    for _ in range(60):
+        middle = (low + high) / 2
+        if sum(given(middle)) < total:
+            low = middle
+        else:
+            high = middle
+    return given(high)
+
+
 def seed_network(ctx) -> None:
-    """About 400 links per territory between its structures: mostly derived (met at a session),
-    some entered by hand (referrals, partnerships), dated over the programme."""
+    """About 400 links per territory between its structures (in proportion to its structures:
+    see links_wanted): mostly derived (met at a session), some entered by hand (referrals,
+    partnerships), dated over the programme."""
     from tablee.network.models import Link, LinkKind, LinkSource
 
     rng = ctx.rng
@@ -252,14 +283,15 @@ def seed_network(ctx) -> None:
         ctx.say("réseau : celui de la démonstration seulement")
         return
     structures = _structures_by_epci([siren for _, siren, _ in territories])
+    ids_of = {siren: [pk for pk, _ in structures[siren]] for _, siren, _ in territories}
+    quotas = links_wanted([len(ids_of[siren]) for _, siren, _ in territories])
     rows, total = [], 0
     first = datetime.date(2024, 1, 8)
-    for pt, siren, _ in territories:
-        ids = [pk for pk, _ in structures[siren]]
-        if len(ids) < 2:
+    for (pt, siren, _), wanted in zip(territories, quotas, strict=True):
+        ids = ids_of[siren]
+        if wanted < 1:
             continue
         pairs = set()
-        wanted = min(LINKS_PER_TERRITORY, len(ids) * (len(ids) - 1) // 2)
         while len(pairs) < wanted:
             a, b = rng.sample(ids, 2)
             pairs.add((a, b) if str(a) < str(b) else (b, a))

@@ -7,20 +7,28 @@ whole by the real import, and that the table prints.
 """
 
 import io
+import json
 
 import pytest
 
 from benchmarks.common import Scale
 from benchmarks.run import (
     Result,
+    demo_scope,
     import_file,
+    main,
+    measure_downloads,
     measure_exports,
+    measure_network,
     measure_pages,
+    page_cases,
     print_growth,
     print_table,
     raw_insert_rate,
+    territory_report_pdf,
 )
 from benchmarks.seed import ADMIN_EMAIL, is_seeded, seed
+from benchmarks.seed_cycle import links_wanted
 
 TINY = Scale(
     "tiny", 7, epci=9, programmes=1, structures=150, services_per_structure=1.5, regions=("53",)
@@ -77,11 +85,65 @@ def test_every_page_answers_200_and_gets_a_ratio(seeded):
     results = measure_pages(1, say=lambda message: None)
     floor, *pages = results
     assert floor.kind == "floor" and floor.median_ms > 0
-    assert len(pages) >= 12  # 13 once the diagnostic synthesis exists
+    # Issue 9's 14 pages and the cycle's 7: calendars, targets, network, three dashboards.
+    assert [page.name for page in pages] == [case.name for case in page_cases()]
+    assert len(pages) == 21
+    assert {page.extra["user"] for page in pages} == {"coord", "funder", "admin", "anon"}
     for page in pages:
         assert page.note == "", f"{page.name} : {page.note}"
         assert page.ratio is not None and page.target in {"OK", "MANQUÉ"}
         assert page.queries and page.queries > 0
+        assert page.goal
+    dashboards = [page for page in pages if page.name.startswith("tableau de bord")]
+    assert len(dashboards) == 3 and all(page.flat for page in dashboards)
+    assert all(page.goal == "< 300 ms, plat" for page in dashboards)
+
+
+def test_only_the_cycle_measures_the_floor_and_the_cycle_pages(seeded):
+    floor, *pages = measure_pages(1, say=lambda message: None, groups=("cycle",))
+    assert floor.kind == "floor"
+    assert [page.group for page in pages] == ["cycle"] * 7
+
+
+def test_downloads_answer_200_and_count_their_rows(seeded, settings):
+    from pathlib import Path
+
+    from tablee.reports.models import ReportFile
+
+    results = measure_downloads(1, say=lambda message: None)
+    assert [r.kind for r in results] == ["export", "export", "reference", "document", "document"]
+    for result in results:
+        assert result.note == "", f"{result.name} : {result.note}"
+        assert result.median_ms > 0 and result.peak_mb > 0
+    sessions, full, floor, programme_pdf, territory_pdf = results
+    assert sessions.extra["rows"] > 0 and sessions.extra["bytes"] > 0
+    assert full.extra["rows"] > sessions.extra["rows"]  # every table of the programme
+    assert programme_pdf.extra["bytes"] > 0 and "6 territoires" in programme_pdf.name
+    assert programme_pdf.ratio and territory_pdf.ratio and floor.ratio == 1.0
+    assert territory_pdf.goal == "< 3 s" and territory_pdf.target in {"OK", "MANQUÉ"}
+    # The report was generated, into a temporary folder that is gone: not the project's media.
+    stored = list(ReportFile.objects.all())
+    assert stored
+    assert not any((Path(settings.MEDIA_ROOT) / f.file.name).exists() for f in stored)
+
+
+def test_a_territory_report_is_a_pdf_naming_that_territory_only(seeded):
+    from tablee.reports.models import Report
+
+    programme, pt = demo_scope()
+    report = Report.objects.get(programme=programme, kind=Report.Kind.FUNDER_REPORT)
+    content = territory_report_pdf(report, pt)
+    assert content.startswith(b"%PDF")
+
+
+def test_network_computations_run_beside_their_reference(seeded):
+    reference, territory, series = measure_network(1, say=lambda message: None)
+    assert reference.kind == "reference" and reference.median_ms > 0
+    for result in (territory, series):
+        assert result.kind == "function" and result.flat
+        assert result.ratio is not None and result.queries > 0
+        assert result.extra["links"] > 0 and result.extra["structures"] > 0
+    assert series.extra["links"] > territory.extra["links"]
 
 
 def test_exports_count_the_coordinators_rows(seeded):
@@ -126,6 +188,55 @@ def test_table_and_growth_print():
     out = io.StringIO()
     print_growth({"association": report, "national": bigger}, out=out)
     assert "2.0×" in out.getvalue()
+
+
+def test_growth_judges_flat_measures_on_their_ratio(tmp_path, capsys):
+    def scale(name, dashboard_ms, floor_ms, series_ratio):
+        return {
+            "scale": name,
+            "results": [
+                {"name": "plancher", "kind": "floor", "median_ms": floor_ms, "ratio": 1.0},
+                {
+                    "name": "tableau de bord : programme",
+                    "kind": "page",
+                    "median_ms": dashboard_ms,
+                    "ratio": dashboard_ms / floor_ms,
+                    "flat": True,
+                },
+                {
+                    "name": "réseau : série",
+                    "kind": "function",
+                    "median_ms": 10.0 * series_ratio,
+                    "ratio": series_ratio,
+                    "flat": True,
+                },
+            ],
+        }
+
+    # The machine was twice as slow at national scale: the dashboard's ratio did not move, the
+    # series' ratio grew threefold.
+    files = []
+    for report in (scale("association", 100.0, 2.0, 1.0), scale("national", 200.0, 4.0, 3.0)):
+        path = tmp_path / f"{report['scale']}.json"
+        path.write_text(json.dumps(report), encoding="utf-8")
+        files.append(str(path))
+    assert main(["--growth", *files]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    dashboard = next(line for line in lines if line.startswith("tableau de bord"))
+    series = next(line for line in lines if line.startswith("réseau : série"))
+    assert dashboard.split()[-1] == "OK" and "2.0×" in dashboard
+    assert series.split()[-1] == "MANQUÉ" and "3.0×" in series
+
+
+def test_links_follow_the_structures_and_reach_the_average():
+    # Territories of 3, 10 and 200 structures, 400 links each on average: the smallest gets
+    # its 3 pairs, the others in proportion to their structures.
+    wanted = links_wanted([3, 10, 200], average=400)
+    assert sum(wanted) == 1200
+    assert wanted[0] == 3
+    assert wanted[1] <= 45 and wanted[2] > 20 * wanted[1] - 20
+    assert links_wanted([2, 3], average=400) == [1, 3]  # every pair, no more
+    assert links_wanted([0, 1], average=400) == [0, 0]
 
 
 def test_the_seed_fills_plans_sessions_and_links_of_the_other_programmes(seeded):
