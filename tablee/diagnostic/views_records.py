@@ -100,7 +100,12 @@ def index(request, pt):
 def structure_options(request, pt):
     """Checkboxes of the structure picker (htmx): the ones already chosen, then the matches."""
     pt = get_programme_territory(request, pt, Action.EDIT_DIAGNOSTIC)
-    structures = territory_structures(request.user, pt)
+    return render_structure_options(request, territory_structures(request.user, pt))
+
+
+def render_structure_options(request, structures):
+    """The picker's checkboxes among ``structures``: those ticked (``?structures=``), then those
+    matching ``?q=`` (the plans' co-construction sessions use the same picker)."""
     selected = [value for value in request.GET.getlist("structures") if value]
     try:
         chosen = list(structures.filter(pk__in=selected)) if selected else []

@@ -26,8 +26,8 @@ from tablee.core.concurrency import EditConflict
 from tablee.core.disclosure import suppress
 from tablee.diagnostic.forms_records import territory_structures
 from tablee.diagnostic.views_records import (
-    PICKER_RESULTS,
     get_programme_territory,
+    render_structure_options,
     structure_picker,
 )
 from tablee.plans import services_consultation as services
@@ -275,26 +275,7 @@ def index(request, pt):
 def structure_options(request, pt):
     """Checkboxes of the structure picker (htmx): the ones already chosen, then the matches."""
     pt = get_programme_territory(request, pt, Action.EDIT_PLAN)
-    structures = territory_structures(request.user, pt)
-    selected = [value for value in request.GET.getlist("structures") if value]
-    try:
-        chosen = list(structures.filter(pk__in=selected)) if selected else []
-    except ValidationError:
-        chosen = []
-    query = (request.GET.get("q") or "").strip()
-    matches = []
-    if query:
-        chosen_ids = {s.pk for s in chosen}
-        matches = [s for s in structures.search(query)[:PICKER_RESULTS] if s.pk not in chosen_ids]
-    return render(
-        request,
-        "diagnostic/records/includes/structure_options.html",
-        {
-            "name": "structures",
-            "options": [(s, True) for s in chosen] + [(s, False) for s in matches],
-            "query": query,
-        },
-    )
+    return render_structure_options(request, territory_structures(request.user, pt))
 
 
 # ---- Sessions ---------------------------------------------------------------------------------
