@@ -6,6 +6,8 @@ rather than joins, so a structure is never listed twice.
 """
 
 import datetime
+from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 from django import forms
@@ -40,33 +42,48 @@ SERVICE_FACETS = {
 
 class FastSelect(forms.Select):
     """A Select whose options are written in Python rather than through one template include per
-    option: the FINESS, réseau and thématique lists hold 70 to 150 options and the form is on
-    every list, map and public page. The HTML is the one of Django's select.html template (the
-    same attributes, optgroups, and only the first matching option selected)."""
+    option, and remembered: the FINESS, réseau and thématique lists hold 70 to 150 options, the
+    administration's list of EPCI 1,254, and the form is on every list, map and public page. The
+    HTML is the one of Django's select.html template (the same attributes, optgroups, and only
+    the first matching option selected)."""
 
     def render(self, name, value, attrs=None, renderer=None):
-        wanted = set(self.format_value(value))
-        parts = [
-            format_html('<select name="{}"{}>', name, flatatt(self.build_attrs(self.attrs, attrs)))
-        ]
-        for group_value, group_label in self.choices:
-            if isinstance(group_label, list | tuple):
-                parts.append(format_html('\n  <optgroup label="{}">', group_value))
-                for value_, label in group_label:
-                    parts.append(self._option(value_, label, wanted))
-                parts.append("\n  </optgroup>")
-            else:
-                parts.append(self._option(group_value, group_label, wanted))
-        parts.append("\n</select>")
-        return mark_safe("".join(parts))
+        opening = format_html(
+            '<select name="{}"{}>', name, flatatt(self.build_attrs(self.attrs, attrs))
+        )
+        wanted = frozenset(self.format_value(value))
+        return mark_safe(opening + _options_html(_frozen(self.choices), wanted) + "\n</select>")
 
-    @staticmethod
-    def _option(value, label, wanted: set) -> str:
-        value = "" if value is None else str(value)
-        if value in wanted:
-            wanted.clear()  # a single select shows only its first matching option as selected
-            return format_html('\n  <option value="{}" selected>{}</option>', value, label)
-        return format_html('\n  <option value="{}">{}</option>', value, label)
+
+def _frozen(choices) -> tuple:
+    """The choices as nested tuples, to key the cache of their HTML."""
+    return tuple(
+        (value, tuple(map(tuple, label)) if isinstance(label, list | tuple) else label)
+        for value, label in choices
+    )
+
+
+@lru_cache(maxsize=64)
+def _options_html(choices: tuple, wanted: frozenset) -> str:
+    wanted = set(wanted)
+    parts = []
+    for group_value, group_label in choices:
+        if isinstance(group_label, tuple):
+            parts.append(format_html('\n  <optgroup label="{}">', group_value))
+            for value, label in group_label:
+                parts.append(_option(value, label, wanted))
+            parts.append("\n  </optgroup>")
+        else:
+            parts.append(_option(group_value, group_label, wanted))
+    return "".join(parts)
+
+
+def _option(value, label, wanted: set) -> str:
+    value = "" if value is None else str(value)
+    if value in wanted:
+        wanted.clear()  # a single select shows only its first matching option as selected
+        return format_html('\n  <option value="{}" selected>{}</option>', value, label)
+    return format_html('\n  <option value="{}">{}</option>', value, label)
 
 
 class DirectoryFilterForm(StyledFormMixin, forms.Form):
@@ -110,30 +127,17 @@ class DirectoryFilterForm(StyledFormMixin, forms.Form):
     )
 
     def __init__(self, data, *, territories, categories):
-        """``territories``: [(SIREN, label)]; ``categories``: every Category row."""
+        """``territories``: [(SIREN, label)]; ``categories``: every Category row (or
+        ``category_rows()``: anything with kind, value and label)."""
         # Only the filters present in the query string are bound: an unknown value is ignored
         # (the filter falls back to "all") rather than answering with an error page.
         super().__init__(data)
         self.fields["territoire"].choices = [("", "Tous")] + list(territories)
-        by_kind: dict[str, list[Category]] = {}
-        for category in categories:
-            by_kind.setdefault(category.kind, []).append(category)
-
-        def options(kind, with_code=False):
-            rows = sorted(by_kind.get(kind, []), key=lambda c: c.label)
-            return [(c.value, f"{c.label} ({c.value})" if with_code else c.label) for c in rows]
-
-        self.fields["reseau"].choices = [("", "Tous")] + options(Category.Kind.RESEAU)
-        self.fields["finess"].choices = [("", "Toutes")] + options(Category.Kind.FINESS, True)
-        self.fields["public"].choices = [("", "Tous")] + options(Category.Kind.PUBLIC)
-        self.fields["aide"].choices = [("", "Toutes")] + options(Category.Kind.FOOD_AID)
-        groups: dict[str, list] = {}
-        for category in sorted(by_kind.get(Category.Kind.THEMATIQUE, []), key=lambda c: c.value):
-            prefix = category.value.split("--", 1)[0]
-            groups.setdefault(THEMATIQUE_GROUPS.get(prefix, prefix), []).append(
-                (category.value, category.label)
-            )
-        self.fields["thematique"].choices = [("", "Toutes")] + list(groups.items())
+        options = _category_options(
+            tuple(CategoryRow(c.kind, c.value, c.label) for c in categories)
+        )
+        for name, choices in options.items():
+            self.fields[name].choices = choices
         self.is_valid()
 
     @property
@@ -204,6 +208,45 @@ class DirectoryFilterForm(StyledFormMixin, forms.Form):
 
     def is_filtered(self) -> bool:
         return any(name != "tri" for name in self.values)
+
+
+class CategoryRow(NamedTuple):
+    kind: str
+    value: str
+    label: str
+
+
+def category_rows() -> list[CategoryRow]:
+    """What the filters show of the Category rows, in one query and without model instances."""
+    return [CategoryRow(*row) for row in Category.objects.values_list("kind", "value", "label")]
+
+
+@lru_cache(maxsize=8)
+def _category_options(categories: tuple[CategoryRow, ...]) -> dict[str, list]:
+    """The choices of the category filters, computed once for the same rows: the form is on
+    every list, map and public page. Keyed by the rows themselves, so a change of the lists is
+    seen at once."""
+    by_kind: dict[str, list[CategoryRow]] = {}
+    for category in categories:
+        by_kind.setdefault(category.kind, []).append(category)
+
+    def options(kind, with_code=False):
+        rows = sorted(by_kind.get(kind, []), key=lambda c: c.label)
+        return [(c.value, f"{c.label} ({c.value})" if with_code else c.label) for c in rows]
+
+    groups: dict[str, list] = {}
+    for category in sorted(by_kind.get(Category.Kind.THEMATIQUE, []), key=lambda c: c.value):
+        prefix = category.value.split("--", 1)[0]
+        groups.setdefault(THEMATIQUE_GROUPS.get(prefix, prefix), []).append(
+            (category.value, category.label)
+        )
+    return {
+        "reseau": [("", "Tous")] + options(Category.Kind.RESEAU),
+        "finess": [("", "Toutes")] + options(Category.Kind.FINESS, True),
+        "public": [("", "Tous")] + options(Category.Kind.PUBLIC),
+        "aide": [("", "Toutes")] + options(Category.Kind.FOOD_AID),
+        "thematique": [("", "Toutes")] + list(groups.items()),
+    }
 
 
 def _open_on(queryset, weekday: int):

@@ -10,6 +10,11 @@ Each row is normalised (Excel's floats: SIRET ``6.0487647500499E13``, postcode `
 checked against the official JSON Schema and against our referentials (communes, thématiques,
 publics, réseaux), then compared with the database: create, update, unchanged or refused, with
 the reasons in French naming the row, the field and the value. ``imports.py`` applies a plan.
+
+A national file holds a quarter of a million rows: they are read one at a time and planned by
+chunks of ``CHUNK_ROWS`` (a few queries per chunk, only the compared columns), and what the
+preview keeps of them is bounded (``Plan``): every count is exact, the refused and doubtful rows
+are kept up to a limit, the others as a sample. Memory does not grow with the file.
 """
 
 import csv
@@ -18,18 +23,19 @@ import json
 import os
 import re
 import shutil
-import sys
 import tempfile
+import time
 import uuid
 import zipfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
-from types import SimpleNamespace
+from random import getrandbits
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -74,12 +80,19 @@ ACTION_LABELS = {
 
 # A ZIP (an XLSX is one) whose content would grow beyond this ratio is refused unopened.
 MAX_ZIP_RATIO = 100
-# Rows read between two progress reports.
-PROGRESS_EVERY = 500
+# Rows checked, compared with the database (and written) together: a few queries per chunk, and
+# the values of one chunk only are held at a time.
+CHUNK_ROWS = 2000
 # Values longer than this are checked against the schema without caching the verdict.
 CACHED_VALUE_CHARS = 120
 # Parameters per query: SQLite accepts 32,766, PostgreSQL 65,535.
 QUERY_CHUNK = 2000
+# What the preview keeps of a large file; the counts are exact whatever its size.
+PREVIEW_REFUSED_ROWS = 1000
+PREVIEW_DUPLICATE_ROWS = 1000
+PREVIEW_SAMPLE_ROWS = 500  # of each other result: to create, to update, unchanged
+# Normalised values remembered per import (dates, codes, hours, lists of thématiques...).
+MEMO_SIZE = 20_000
 
 TEXT_FIELDS = {
     "id",
@@ -110,6 +123,23 @@ LIST_FIELDS = {
 NUMBER_FIELDS = {"latitude", "longitude", "volume_horaire_hebdomadaire"}
 INTEGER_FIELDS = {"nombre_semaines"}
 URL_FIELDS = {"site_web", "lien_source", "accessibilite_lieu", "lien_mobilisation"}
+# Fields whose values come back on many rows: their normalisation is remembered during an import.
+# The others (names, identifiers, addresses, SIRET, contacts) are unique to their row.
+REPEATED_FIELDS = (
+    LIST_FIELDS
+    | INTEGER_FIELDS
+    | {
+        "source",
+        "commune",
+        "code_postal",
+        "code_insee",
+        "horaires_accueil",
+        "date_maj",
+        "type",
+        "frais",
+        "volume_horaire_hebdomadaire",
+    }
+)
 
 # data·inclusion field -> model field, for what Tablée stores.
 STRUCTURE_MODEL_FIELDS = {
@@ -157,6 +187,9 @@ SERVICE_MODEL_FIELDS = {
     "lien_source": "source_url",
     "date_maj": "data_updated_on",
 }
+# The columns of a row already in the directory that an import compares with the file.
+STRUCTURE_COLUMNS = (*STRUCTURE_MODEL_FIELDS.values(), "location_is_approximate")
+SERVICE_COLUMNS = (*SERVICE_MODEL_FIELDS.values(), "structure_id")
 # List fields stored as many-to-many links to Category rows.
 STRUCTURE_M2M = {"reseaux_porteurs": ("networks", Category.Kind.RESEAU)}
 SERVICE_M2M = {
@@ -260,7 +293,7 @@ class Table:
         return found
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """One row of the file, keyed by data·inclusion field names, not checked yet."""
 
@@ -271,28 +304,105 @@ class Record:
     date_given: bool = True
 
 
-# Texts up to this length are kept once however many rows repeat them (sources, dates, codes,
-# communes): a national file repeats them hundreds of thousands of times.
-SHARED_VALUE_CHARS = 40
-
-
 @dataclass
-class ReadResult:
-    records: list[Record]
+class _Tally:
+    """What a pass over the files noted besides the records."""
+
     notices: list[str] = field(default_factory=list)
     ignored_rows: int = 0
-    _shared: dict = field(default_factory=dict, repr=False)
+    rows: int = 0  # rows known so far, for the progress bar
 
-    def compact(self, data: dict) -> dict:
-        """``data`` with its keys and short texts shared with the rows read before."""
-        return {sys.intern(key): self._share(value) for key, value in data.items()}
 
-    def _share(self, value):
-        if type(value) is str and len(value) <= SHARED_VALUE_CHARS:
-            return self._shared.setdefault(value, value)
-        if type(value) is list:
-            return [self._share(item) for item in value]
-        return value
+class Reading:
+    """The records of uploaded files (path, name as uploaded), read one at a time.
+
+    Each file is checked when the reading is made (size, ZIP bomb, kind); its rows are read as
+    they are planned: JSON lines line by line, a CSV file or a sheet one table at a time, so a
+    national file is never held whole in memory. ``mapping`` ({column index: data·inclusion
+    field}) applies to a single spreadsheet that is not in the data·inclusion format. Reading
+    raises SpreadsheetRejected for a file that cannot be read.
+    """
+
+    def __init__(self, files: Iterable[tuple[Path, str]], *, mapping: dict | None = None):
+        self.files: list[tuple[Path, str, str]] = []
+        for path, name in files:
+            check_size(path)
+            self.files.append((Path(path), name, detect(path, name)))
+        self.mapping = mapping
+        self.tally = _Tally(rows=sum(_count_lines(p) for p, _, k in self.files if k == "jsonl"))
+
+    @property
+    def notices(self) -> list[str]:
+        return self.tally.notices
+
+    @property
+    def ignored_rows(self) -> int:
+        return self.tally.ignored_rows
+
+    @property
+    def expected_rows(self) -> int:
+        """Rows known so far: JSON lines are counted beforehand, tables once they are read."""
+        return self.tally.rows
+
+    def __iter__(self) -> Iterator[Record]:
+        return self.records()
+
+    def records(self, *, again: bool = False) -> Iterator[Record]:
+        """Every record, in the order of the files. ``again``: a second pass, which reads the
+        files without noting anything (the first pass's notices stay as they are)."""
+        tally = _Tally() if again else self.tally
+        if not again:
+            self.tally = tally = _Tally(rows=tally.rows)
+        found = False
+        for path, name, kind in self.files:
+            if kind in {"json", "jsonl"}:
+                records = _json_records(path, name, kind, tally, again)
+            elif kind == "zip":
+                records = _zip_records(path, tally, again)
+            else:
+                records = self._spreadsheet_records(path, name, tally, again)
+            for record in records:
+                found = True
+                yield record
+        if not found:
+            raise SpreadsheetRejected(
+                [Problem("Le fichier ne contient aucune structure ni aucun service à importer.")]
+            )
+
+    def _spreadsheet_records(self, path, name, tally: _Tally, again: bool) -> Iterator[Record]:
+        for table in read_tables(path, name):
+            if not again:
+                tally.rows += len(table.rows)
+            if self.mapping is not None:
+                yield from mapped_records(table, self.mapping)
+            elif not table.is_data_inclusion:
+                raise SpreadsheetRejected(
+                    [
+                        Problem(
+                            f"{table.label} : ce tableau n'est pas au format data·inclusion "
+                            "(colonnes « id » et « nom » attendues). Importez-le depuis la "
+                            "page « Importer » de l'annuaire, qui permet d'associer ses "
+                            "colonnes aux champs de l'annuaire."
+                        )
+                    ]
+                )
+            else:
+                yield from _table_records(table, tally)
+
+
+def read_files(files: Iterable[tuple[Path, str]], *, mapping: dict | None = None) -> Reading:
+    """The records of the uploaded files (path, name as uploaded), to go through once or more."""
+    return Reading(files, mapping=mapping)
+
+
+def _count_lines(path: Path) -> int:
+    """Lines of a file, counted without decoding it (a national file takes a few milliseconds)."""
+    lines, last = 0, b"\n"
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return lines + (last != b"\n")
 
 
 def detect(path: Path, name: str) -> str:
@@ -331,51 +441,12 @@ def read_tables(path: Path, name: str, *, allow_empty: bool = False) -> list[Tab
     )
 
 
-def read_files(files: Iterable[tuple[Path, str]], *, mapping: dict | None = None) -> ReadResult:
-    """Read every record of the uploaded files (path, name as uploaded).
-
-    ``mapping`` ({column index: data·inclusion field}) applies to a single spreadsheet that is
-    not in the data·inclusion format. Raises SpreadsheetRejected for a file that cannot be read.
-    """
-    result = ReadResult(records=[])
-    for path, name in files:
-        check_size(path)
-        kind = detect(path, name)
-        if kind in {"json", "jsonl"}:
-            _read_json(path, name, kind, result)
-        elif kind == "zip":
-            _read_zip(path, result)
-        else:
-            tables = read_tables(path, name)
-            for table in tables:
-                if mapping is not None:
-                    result.records.extend(apply_mapping(table, mapping))
-                elif not table.is_data_inclusion:
-                    raise SpreadsheetRejected(
-                        [
-                            Problem(
-                                f"{table.label} : ce tableau n'est pas au format data·inclusion "
-                                "(colonnes « id » et « nom » attendues). Importez-le depuis la "
-                                "page « Importer » de l'annuaire, qui permet d'associer ses "
-                                "colonnes aux champs de l'annuaire."
-                            )
-                        ]
-                    )
-                else:
-                    _read_table(table, result)
-    if not result.records:
-        raise SpreadsheetRejected(
-            [Problem("Le fichier ne contient aucune structure ni aucun service à importer.")]
-        )
-    return result
-
-
-def _read_json(path: Path, name: str, kind: str, result: ReadResult) -> None:
+def _json_records(path: Path, name: str, kind: str, tally: _Tally, again: bool):
     if kind == "jsonl":
         # Line by line: the file is never held whole in memory.
         try:
             with open(path, encoding="utf-8-sig") as handle:
-                _read_json_lines(handle, name, result)
+                yield from _json_line_records(handle, name)
         except UnicodeDecodeError:
             raise SpreadsheetRejected(
                 [Problem(f"{name} : un fichier JSON doit être encodé en UTF-8.")]
@@ -390,42 +461,44 @@ def _read_json(path: Path, name: str, kind: str, result: ReadResult) -> None:
             [Problem(f"{name} : un fichier JSON doit être encodé en UTF-8.")]
         ) from None
     del data
-    if kind == "json":
-        try:
-            items = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise SpreadsheetRejected(
-                [Problem(f"{name} : JSON mal formé ({exc.msg}).", line=exc.lineno)]
-            ) from None
-        if isinstance(items, dict):
-            items = items.get("structures", []) + items.get("services", [])
-        for index, item in enumerate(items, start=1):
-            _add_json_item(item, f"{name}, élément {index}", result)
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SpreadsheetRejected(
+            [Problem(f"{name} : JSON mal formé ({exc.msg}).", line=exc.lineno)]
+        ) from None
+    del text
+    if isinstance(items, dict):
+        items = items.get("structures", []) + items.get("services", [])
+    if not again:
+        tally.rows += len(items)
+    for index, item in enumerate(items, start=1):
+        yield _json_record(item, f"{name}, élément {index}")
 
 
-def _read_json_lines(lines: Iterable[str], name: str, result: ReadResult) -> None:
+def _json_line_records(lines: Iterable[str], name: str) -> Iterator[Record]:
+    loads = json.loads
     for line_number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            item = loads(line)
         except json.JSONDecodeError as exc:
             raise SpreadsheetRejected(
                 [Problem(f"{name} : JSON mal formé ({exc.msg}).", line=line_number)]
             ) from None
-        _add_json_item(item, f"{name}, ligne {line_number}", result)
+        yield _json_record(item, f"{name}, ligne {line_number}")
 
 
-def _add_json_item(item, location: str, result: ReadResult) -> None:
+def _json_record(item, location: str) -> Record:
     if not isinstance(item, dict):
         raise SpreadsheetRejected(
             [Problem(f"{location} : un objet JSON (entre accolades) est attendu.")]
         )
-    kind = SERVICE if "structure_id" in item else STRUCTURE
-    result.records.append(Record(kind=kind, location=location, data=result.compact(item)))
+    return Record(SERVICE if "structure_id" in item else STRUCTURE, location, item)
 
 
-def _read_zip(path: Path, result: ReadResult) -> None:
+def _zip_records(path: Path, tally: _Tally, again: bool) -> Iterator[Record]:
     """Our own export: structures.json + services.json (or .csv), in any order."""
     with check_zip(path) as archive:
         members = sorted(
@@ -443,11 +516,15 @@ def _read_zip(path: Path, result: ReadResult) -> None:
                 label = Path(member.filename).name
                 kind = detect(target, label)
                 if kind in {"json", "jsonl"}:
-                    _read_json(target, label, kind, result)
+                    if kind == "jsonl" and not again:
+                        tally.rows += _count_lines(target)
+                    yield from _json_records(target, label, kind, tally, again)
                 else:
                     # An export without services has a services file of headers only.
                     for table in read_tables(target, label, allow_empty=True):
-                        _read_table(table, result)
+                        if not again:
+                            tally.rows += len(table.rows)
+                        yield from _table_records(table, tally)
 
 
 def _csv_table(data: bytes, name: str, *, allow_empty: bool = False) -> Table:
@@ -557,7 +634,7 @@ def _known_fields(kind: str) -> frozenset[str]:
     return frozenset(schema_for(kind)["properties"])
 
 
-def _read_table(table: Table, result: ReadResult) -> None:
+def _table_records(table: Table, tally: _Tally) -> Iterator[Record]:
     """Rows of a data·inclusion table: columns named after the schema's fields."""
     known = _known_fields(table.kind)
     positions: dict[str, list[int]] = defaultdict(list)
@@ -574,23 +651,21 @@ def _read_table(table: Table, result: ReadResult) -> None:
     if unknown:
         plural = "s" if len(unknown) > 1 else ""
         names = ", ".join(f"« {name} »" for name in unknown)
-        result.notices.append(
+        tally.notices.append(
             f"{table.label} : colonne{plural} ignorée{plural} car absente{plural} du schéma "
             f"data·inclusion : {names}."
         )
     prefix = f"{table.label}, " if table.label else ""
     for line, cells in table.rows:
         if ignore_at is not None and _truthy(_cell(cells, ignore_at)):
-            result.ignored_rows += 1
+            tally.ignored_rows += 1
             continue
         data = {}
         for key, indexes in positions.items():
             # A column present twice (the template has two « lien_source »): the first value.
             values = [_cell(cells, i) for i in indexes]
             data[key] = next((v for v in values if v not in (None, "")), None)
-        result.records.append(
-            Record(kind=table.kind, location=f"{prefix}ligne {line}", data=result.compact(data))
-        )
+        yield Record(kind=table.kind, location=f"{prefix}ligne {line}", data=data)
 
 
 def _cell(cells, index):
@@ -654,14 +729,13 @@ def guess_mapping(columns: list[str]) -> dict[int, str]:
     return guessed
 
 
-def apply_mapping(table: Table, mapping: dict[int, str]) -> list[Record]:
+def mapped_records(table: Table, mapping: dict[int, str]) -> Iterator[Record]:
     """Records of structures from any spreadsheet, with its columns mapped to our fields.
 
     Without an identifier column, one is made from the folded name and the commune, so that
     importing the same file again finds the same structures. Without a date column, the date of
     the import is the date of the information.
     """
-    records = []
     prefix = f"{table.label}, " if table.label else ""
     today = timezone.localdate().isoformat()
     for line, cells in table.rows:
@@ -678,15 +752,7 @@ def apply_mapping(table: Table, mapping: dict[int, str]) -> list[Record]:
         dated = data.get("date_maj") not in (None, "")
         if not dated:
             data["date_maj"] = today
-        records.append(
-            Record(
-                kind=STRUCTURE,
-                location=f"{prefix}ligne {line}",
-                data=data,
-                date_given=dated,
-            )
-        )
-    return records
+        yield Record(kind=STRUCTURE, location=f"{prefix}ligne {line}", data=data, date_given=dated)
 
 
 # --- Normalising and checking one record -----------------------------------------------------
@@ -706,6 +772,8 @@ def validator_for(kind: str) -> Draft202012Validator:
 
 
 def _shown(value) -> str:
+    if type(value) is str:
+        return value.strip()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime):
@@ -731,33 +799,44 @@ def normalise(kind: str, data: dict) -> tuple[dict, list[RowProblem]]:
     for key, raw in data.items():
         if key not in known:
             continue
-        try:
-            values[key] = None if _empty(raw) else _normalise_value(key, raw)
-        except ValidationError as error:
-            problems.append(RowProblem(key, _shown(raw), " ".join(error.messages)))
-        except ValueError as error:
-            problems.append(RowProblem(key, _shown(raw), str(error)))
+        if _empty(raw):
+            values[key] = None
+            continue
+        value, message = _normalise_field(key, raw)
+        if message is None:
+            values[key] = value
+        else:
+            problems.append(RowProblem(key, _shown(raw), message))
     return values, problems
 
 
+def _memo_key(key: str, raw):
+    kind = type(raw)
+    if kind is str:
+        return key, raw
+    if kind is int or kind is float:
+        return key, kind, raw
+    if kind is list and all(type(item) is str for item in raw):
+        return key, kind, tuple(raw)
+    return None  # dates from a workbook, nested values: normalised each time
+
+
+def _normalise_field(key: str, raw) -> tuple[object, str | None]:
+    """(normalised value, None), or (None, what is wrong) in French."""
+    try:
+        return _NORMALISERS.get(key, _shown)(raw), None
+    except ValidationError as error:
+        return None, " ".join(error.messages)
+    except ValueError as error:
+        return None, str(error)
+
+
 def _normalise_value(key: str, raw):
-    if key == "siret":
-        return normalize_siret(raw) or None
-    if key == "code_postal":
-        return normalize_postal_code(raw) or None
-    if key == "telephone":
-        return _phone(_shown(raw) if isinstance(raw, str) else raw) or None
-    if key == "courriel":
-        return normalize_email(raw) or None
-    if key in URL_FIELDS:
-        return normalize_url(raw) or None
-    if key == "horaires_accueil":
-        return _hours(_shown(raw)) or None
-    if key == "code_insee":
-        return _insee(raw)
-    if key == "date_maj":
-        return _date(raw)
-    if key in LIST_FIELDS:
+    return _NORMALISERS.get(key, _shown)(raw)
+
+
+def _list(key: str):
+    def normalised(raw):
         items = (
             raw
             if isinstance(raw, list)
@@ -769,24 +848,29 @@ def _normalise_value(key: str, raw):
             if text and text not in cleaned:
                 cleaned.append(text)
         return cleaned or None
-    if key in NUMBER_FIELDS:
-        if isinstance(raw, int | float) and not isinstance(raw, bool):
-            return float(raw)
+
+    return normalised
+
+
+def _number(raw):
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return float(raw)
+    try:
+        return float(parse_decimal(str(raw)))
+    except ValueError:
+        raise ValueError(f"« {_shown(raw)} » n'est pas un nombre.") from None
+
+
+def _integer(raw):
+    number = raw
+    if not isinstance(raw, int | float) or isinstance(raw, bool):
         try:
-            return float(parse_decimal(str(raw)))
+            number = parse_decimal(str(raw))
         except ValueError:
-            raise ValueError(f"« {_shown(raw)} » n'est pas un nombre.") from None
-    if key in INTEGER_FIELDS:
-        number = raw
-        if not isinstance(raw, int | float) or isinstance(raw, bool):
-            try:
-                number = parse_decimal(str(raw))
-            except ValueError:
-                raise ValueError(f"« {_shown(raw)} » n'est pas un nombre entier.") from None
-        if Decimal(str(number)) != Decimal(str(number)).to_integral_value():
-            raise ValueError(f"« {_shown(raw)} » n'est pas un nombre entier.")
-        return int(number)
-    return _shown(raw)
+            raise ValueError(f"« {_shown(raw)} » n'est pas un nombre entier.") from None
+    if Decimal(str(number)) != Decimal(str(number)).to_integral_value():
+        raise ValueError(f"« {_shown(raw)} » n'est pas un nombre entier.")
+    return int(number)
 
 
 @lru_cache(maxsize=10_000)
@@ -807,7 +891,6 @@ _FRENCH_NUMBER = _french_number_pattern()
 _WELL_FORMED_PHONE = re.compile(r"0([1-79])([ .]?\d\d)([ .]?\d\d)([ .]?\d\d)([ .]?\d\d)")
 
 
-@lru_cache(maxsize=10_000)
 def _phone(value) -> str:
     # The usual case, « 02 96 00 00 00 » or « 0296000000 », without parsing it: the same answer
     # as normalize_phone, which phonenumbers gives in about a hundred times longer.
@@ -853,25 +936,117 @@ def _date(raw) -> str:
     raise ValueError(f"« {text} » n'est pas une date (AAAA-MM-JJ ou JJ/MM/AAAA).")
 
 
+# data·inclusion field -> its normaliser; any other field is a text (``_shown``).
+_NORMALISERS: dict[str, Callable] = {
+    "siret": lambda raw: normalize_siret(raw) or None,
+    "code_postal": lambda raw: normalize_postal_code(raw) or None,
+    "telephone": lambda raw: _phone(_shown(raw) if isinstance(raw, str) else raw) or None,
+    "courriel": lambda raw: normalize_email(raw) or None,
+    "horaires_accueil": lambda raw: _hours(_shown(raw)) or None,
+    "code_insee": _insee,
+    "date_maj": _date,
+    **{key: (lambda raw: normalize_url(raw) or None) for key in URL_FIELDS},
+    **{key: _list(key) for key in LIST_FIELDS},
+    **dict.fromkeys(NUMBER_FIELDS, _number),
+    **dict.fromkeys(INTEGER_FIELDS, _integer),
+}
+
+
+def checked_values(
+    kind: str, data: dict, *, default_source: str, memo: dict | None = None
+) -> tuple[dict, list[RowProblem]]:
+    """A record's normalised values (its source filled in) and every objection to them: the
+    normalisation's, then the official schema's (as ``normalise`` then ``schema_problems``).
+
+    ``memo``, kept for the length of an import, remembers both verdicts on the values that come
+    back on many rows (dates, codes, hours, lists of thématiques): each is checked once.
+    """
+    known = _known_fields(kind)
+    simple_checks = _simple_checks(kind)
+    values: dict = {}
+    problems: list[RowProblem] = []
+    objections: list[RowProblem] = []
+    for key, raw in data.items():
+        if key not in known:
+            continue
+        remembered = _memo_key(key, raw) if memo is not None and key in REPEATED_FIELDS else None
+        if remembered is not None:
+            outcome = memo.get(remembered)
+            if outcome is None:
+                outcome = _verdicts(kind, key, raw)
+                if len(memo) < MEMO_SIZE:
+                    memo[remembered] = outcome
+            value, message, objection = outcome
+        elif type(raw) is str and key not in _NORMALISERS:
+            # A plain text, the most common case: no need for the general path.
+            value, message = raw.strip() or None, None
+            simple = simple_checks.get(key)
+            if value is None or (simple is not None and simple(value)):
+                objection = None
+            else:
+                objection = _schema_message(kind, key, value)
+        else:
+            value, message, objection = _verdicts(kind, key, raw)
+        if message is not None:
+            problems.append(RowProblem(key, _shown(raw), message))
+            continue
+        values[key] = value
+        if objection is not None:
+            objections.append(RowProblem(key, _shown(value), objection))
+    source = values.get("source")
+    if source is None:
+        source = values["source"] = str(default_source)
+        objection = _schema_message(kind, "source", source)
+        if objection is not None:
+            objections.append(RowProblem("source", source, objection))
+    refused_fields = {p.field for p in problems}
+    for name in _required(kind):
+        if values.get(name) is None and name not in refused_fields:
+            problems.append(RowProblem(name, "", "champ obligatoire manquant."))
+    problems.extend(objections)
+    return values, problems
+
+
+def _verdicts(kind: str, key: str, raw) -> tuple[object, str | None, str | None]:
+    """(normalised value, normalisation's objection, schema's objection) for one field."""
+    if _empty(raw):
+        return None, None, None
+    value, message = _normalise_field(key, raw)
+    if message is not None or value is None:
+        return value, message, None
+    return value, None, _schema_message(kind, key, value)
+
+
+def _schema_message(kind: str, name: str, value) -> str | None:
+    """The official schema's objection to one field's value, in French; None when valid."""
+    simple = _simple_checks(kind).get(name)
+    if simple is not None and simple(value):
+        return None
+    frozen = _frozen(value)
+    # Free texts are unique per row: caching them would only hold memory.
+    check = _field_error if len(str(frozen)) <= CACHED_VALUE_CHARS else _field_error.__wrapped__
+    return check(kind, name, frozen)
+
+
 def schema_problems(kind: str, values: dict, already: set[str]) -> list[RowProblem]:
     """The official schema's objections, in French; fields already refused are not repeated.
 
-    Each field is checked on its own against its part of the schema, and the verdicts are
-    cached: the same thématiques, publics or hours come back on thousands of rows, and checking
-    them once is what makes a national file take seconds rather than minutes.
+    Each field is checked on its own against its part of the schema: a plain test answers for
+    the usual values (``_simple_checks``), jsonschema for the others, and its verdicts are
+    cached: the same thématiques, publics or hours come back on thousands of rows.
     """
-    instance = {k: v for k, v in values.items() if v is not None}
     problems = []
-    for name in schema_for(kind).get("required", []):
-        if name not in instance and name not in already:
+    for name in _required(kind):
+        if values.get(name) is None and name not in already:
             problems.append(RowProblem(name, "", "champ obligatoire manquant."))
             already.add(name)
-    for name, value in instance.items():
-        if name in already or name not in _known_fields(kind):
+    known = _known_fields(kind)
+    simple_checks = _simple_checks(kind)
+    for name, value in values.items():
+        if value is None or name in already or name not in known:
             continue
-        simple = _simple_checks(kind).get(name)
+        simple = simple_checks.get(name)
         if simple is not None and simple(value):
-            # A plain string or number within its bounds: no need for jsonschema.
             continue
         frozen = _frozen(value)
         # Free texts are unique per row: caching them would only hold memory.
@@ -881,6 +1056,11 @@ def schema_problems(kind: str, values: dict, already: set[str]) -> list[RowProbl
             problems.append(RowProblem(name, _shown(value), message))
             already.add(name)
     return problems
+
+
+@cache
+def _required(kind: str) -> tuple[str, ...]:
+    return tuple(schema_for(kind).get("required", []))
 
 
 @cache
@@ -899,11 +1079,13 @@ def _field_validators(kind: str) -> dict[str, Draft202012Validator]:
 _ANNOTATIONS = {"title", "description", "examples", "default"}
 # Only « date » is a format our validators check: « uri » or « email » are annotations.
 _SIMPLE_KEYWORDS = {"type", "minLength", "maxLength", "minimum", "pattern", "format"} | _ANNOTATIONS
+_ARRAY_KEYWORDS = {"type", "items", "uniqueItems", "minItems"} | _ANNOTATIONS
 
 
-def _simple_check(definition: dict) -> Callable[[object], bool] | None:
-    """A quick test that a value satisfies ``definition``, for a plain ``string`` or ``number``
-    (possibly ``| null``) with bounds; None when the definition is anything else.
+def _simple_check(definition: dict, defs: dict | None = None) -> Callable[[object], bool] | None:
+    """A quick test that a value satisfies ``definition``: a plain ``string`` or ``number``
+    (possibly ``| null``) with bounds, a value of a list of the schema (``$ref`` to an ``enum``),
+    or an array of such values; None when the definition is anything else.
 
     The test only answers « valid »: a value it does not accept goes through jsonschema, which
     words the objection, so the messages stay exactly the same.
@@ -915,6 +1097,21 @@ def _simple_check(definition: dict) -> Callable[[object], bool] | None:
     branch = branches[0]
     if "anyOf" in definition and set(definition) - {"anyOf"} - _ANNOTATIONS:
         return None
+    allowed = _enum(branch, defs or {})
+    if allowed is not None:
+        return lambda v: type(v) is str and v in allowed
+    if branch.get("type") == "array" and set(branch) <= _ARRAY_KEYWORDS:
+        items = _enum(branch.get("items", {}), defs or {})
+        if items is None:
+            return None
+        least = branch.get("minItems", 0)
+        unique = branch.get("uniqueItems", False)
+        return lambda v: (
+            type(v) is list
+            and len(v) >= least
+            and all(type(i) is str and i in items for i in v)
+            and (not unique or len(set(v)) == len(v))
+        )
     if not set(branch) <= _SIMPLE_KEYWORDS or branch.get("format") == "date":
         return None
     low, high = branch.get("minLength", 0), branch.get("maxLength")
@@ -939,11 +1136,25 @@ def _simple_check(definition: dict) -> Callable[[object], bool] | None:
     return None
 
 
+def _enum(branch: dict, defs: dict) -> frozenset[str] | None:
+    """The values of a ``{"$ref": "#/$defs/X"}`` naming a list of strings, else None."""
+    if set(branch) != {"$ref"} or not branch["$ref"].startswith("#/$defs/"):
+        return None
+    target = defs.get(branch["$ref"].removeprefix("#/$defs/"), {})
+    if target.get("type") != "string" or not set(target) <= {"enum", "type"} | _ANNOTATIONS:
+        return None
+    values = target.get("enum")
+    if not values or not all(isinstance(v, str) for v in values):
+        return None
+    return frozenset(values)
+
+
 @cache
 def _simple_checks(kind: str) -> dict[str, Callable[[object], bool]]:
+    schema = schema_for(kind)
     checks = {}
-    for name, definition in schema_for(kind)["properties"].items():
-        check = _simple_check(definition)
+    for name, definition in schema["properties"].items():
+        check = _simple_check(definition, schema.get("$defs", {}))
         if check is not None:
             checks[name] = check
     return checks
@@ -994,7 +1205,7 @@ def _french(error, value) -> str:
 # --- The plan ------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class PlanRow:
     kind: str
     location: str
@@ -1005,16 +1216,22 @@ class PlanRow:
     problems: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
-    # What the writer needs, not kept in the saved preview.
+    index: int = 0  # position in the file, to show the rows kept in the order of the file
+    # What the writer needs, dropped once the row is written.
     fields: dict = field(default_factory=dict, repr=False)
     m2m: dict = field(default_factory=dict, repr=False)
-    existing: object = field(default=None, repr=False)
+    existing: dict | None = field(default=None, repr=False)  # compared columns, in the database
     pk: object = field(default=None, repr=False)
+    place: object = field(default=None, repr=False)  # the commune of a structure, to place it
     date_given: bool = field(default=True, repr=False)
 
     @property
     def action_label(self) -> str:
         return ACTION_LABELS[self.action]
+
+    def release(self) -> None:
+        """Forget what the writer needed; the preview's part stays."""
+        self.fields, self.m2m, self.existing, self.place = {}, {}, None, None
 
     def to_json(self) -> dict:
         return {
@@ -1040,23 +1257,54 @@ def _field_label(kind: str, name: str) -> str:
 
 @dataclass
 class Plan:
-    rows: list[PlanRow]
+    """What an import does: exact counts, and the rows a person can read in the preview.
+
+    ``rows`` holds, in the order of the file, every refused row and every likely duplicate up to
+    ``PREVIEW_REFUSED_ROWS`` and ``PREVIEW_DUPLICATE_ROWS``, and the first
+    ``PREVIEW_SAMPLE_ROWS`` rows of each other result: all the rows of any file of ordinary size,
+    and a bounded part of a national one (``complete`` says which).
+    """
+
+    rows: list[PlanRow] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     ignored_rows: int = 0
+    total: int = 0
+    duplicates: int = 0
+    tally: dict = field(
+        default_factory=lambda: {k: dict.fromkeys(ACTION_LABELS, 0) for k in (STRUCTURE, SERVICE)}
+    )
+    _kept: dict = field(default_factory=lambda: defaultdict(int), repr=False)
+
+    def add(self, row: PlanRow) -> bool:
+        """Count ``row``, and keep it for the preview if there is room; True when kept."""
+        self.total += 1
+        self.tally[row.kind][row.action] += 1
+        if row.duplicates:
+            self.duplicates += 1
+        if row.action == REFUSED:
+            room = self._kept[REFUSED] < PREVIEW_REFUSED_ROWS
+            category = REFUSED
+        elif row.duplicates and self._kept["duplicates"] < PREVIEW_DUPLICATE_ROWS:
+            room, category = True, "duplicates"
+        else:
+            room = self._kept[row.action] < PREVIEW_SAMPLE_ROWS
+            category = row.action
+        if room:
+            self._kept[category] += 1
+            self.rows.append(row)
+        return room
 
     def counts(self) -> dict:
-        counts = {kind: {action: 0 for action in ACTION_LABELS} for kind in (STRUCTURE, SERVICE)}
-        for row in self.rows:
-            counts[row.kind][row.action] += 1
-        return counts
+        return {kind: dict(actions) for kind, actions in self.tally.items()}
 
     @property
     def refused(self) -> int:
-        return sum(1 for row in self.rows if row.action == REFUSED)
+        return sum(actions[REFUSED] for actions in self.tally.values())
 
     @property
-    def duplicates(self) -> int:
-        return sum(1 for row in self.rows if row.duplicates)
+    def complete(self) -> bool:
+        """Whether ``rows`` holds every row of the file."""
+        return len(self.rows) == self.total
 
     def to_json(self) -> dict:
         return {
@@ -1066,6 +1314,13 @@ class Plan:
             "counts": self.counts(),
             "refused": self.refused,
             "duplicates": self.duplicates,
+            "total": self.total,
+            "complete": self.complete,
+            "limits": {
+                "refused": PREVIEW_REFUSED_ROWS,
+                "duplicates": PREVIEW_DUPLICATE_ROWS,
+                "sample": PREVIEW_SAMPLE_ROWS,
+            },
         }
 
 
@@ -1094,30 +1349,174 @@ def communes_in_scope(user) -> set[str] | None:
 
 
 def build_plan(
-    read: ReadResult,
+    reading: Reading,
     *,
     default_source: str,
     user=None,
     progress: Progress = _no_progress,
 ) -> Plan:
-    """Check every record and compare it with the database: the plan of an import.
+    """Check every record and compare it with the database: the plan of an import (the preview).
 
     ``user`` limits the import to the communes of their scope (None: the command line, no
     limit). A service is refused when its structure is refused.
     """
-    plan = Plan(rows=[], notices=list(read.notices), ignored_rows=read.ignored_rows)
-    total = len(read.records)
-    checked: list[tuple[Record, dict, list[RowProblem], PlanRow]] = []
-    for index, record in enumerate(read.records, start=1):
-        values, problems = normalise(record.kind, record.data)
-        values = read.compact(values)  # dates and codes made anew: shared again
-        record.data = {}  # the normalised values replace the raw ones: free them
-        source = str(values.get("source") or default_source)
-        values["source"] = source
-        refused_fields = {p.field for p in problems}
-        problems.extend(schema_problems(record.kind, values, refused_fields))
+    planner = Planner(reading, default_source=default_source, user=user, progress=progress)
+    for _ in planner.chunks():
+        pass
+    return planner.plan
+
+
+class _Place(NamedTuple):
+    """A commune as the import needs it (geocoding.place reads these four attributes)."""
+
+    code: str
+    name: str
+    latitude: float | None
+    longitude: float | None
+
+
+class OrderedIds:
+    """Primary keys for the rows an import creates: UUIDs of version 7 (RFC 9562), increasing.
+
+    Rows inserted in the order of their keys are added at the end of the primary key's index
+    and of the link tables' indexes rather than on a random page of each: writing a national
+    file is about a third faster than with random UUIDs. The time of the import (to the
+    millisecond) and a counter make up the first 90 bits; the last 32 are random.
+    """
+
+    def __init__(self):
+        milliseconds = time.time_ns() // 1_000_000
+        self._prefix = (milliseconds & (1 << 48) - 1) << 80 | 0x7 << 76 | 0b10 << 62
+        self._count = 0
+        self.first = self._prefix
+        self.last = self._prefix
+
+    def __call__(self) -> uuid.UUID:
+        self._count += 1
+        high, low = self._count >> 30, self._count & ((1 << 30) - 1)
+        value = self._prefix | high << 64 | low << 32 | getrandbits(32)
+        self.last = value
+        return uuid.UUID(int=value)
+
+    def issued(self, pk) -> bool:
+        """Whether ``pk`` is a key handed out here, that is a row this import created."""
+        return isinstance(pk, uuid.UUID) and self.first <= pk.int <= self.last
+
+
+@dataclass
+class _Found:
+    """What the database holds about one chunk of rows, read in a few queries."""
+
+    structures: dict = field(default_factory=dict)  # (source, id) -> compared columns
+    structure_links: dict = field(default_factory=lambda: defaultdict(set))
+    services: dict = field(default_factory=dict)
+    service_links: dict = field(default_factory=lambda: defaultdict(set))
+    by_siret: dict = field(default_factory=lambda: defaultdict(list))
+    by_name: dict = field(default_factory=lambda: defaultdict(list))
+
+
+class Planner:
+    """Checks the records of a reading and compares them with the database, chunk by chunk.
+
+    ``chunks()`` yields the planned rows of each chunk; the caller may write them before asking
+    for the next one (``imports.directory_import``). Between chunks, only what links rows to each
+    other is kept: the identifiers read so far (an identifier used twice is refused), and the
+    verdict on each structure (a service follows its structure). A service whose structure comes
+    later in the file waits for it: the files are then read a second time, quickly, to know the
+    structures they hold.
+    """
+
+    def __init__(
+        self,
+        reading: Reading,
+        *,
+        default_source: str,
+        user=None,
+        progress: Progress = _no_progress,
+        step: str = "validation",
+    ):
+        self.reading = reading
+        self.default_source = default_source
+        self.progress = progress
+        self.step = step
+        self.plan = Plan()
+        self.new_pk = OrderedIds()
+        self.scope = communes_in_scope(user)
+        self.categories = {
+            (kind, value): pk
+            for pk, kind, value in Category.objects.filter(
+                kind__in=[Category.Kind.THEMATIQUE, Category.Kind.PUBLIC, Category.Kind.RESEAU]
+            ).values_list("pk", "kind", "value")
+        }
+        self.memo: dict = {}
+        self.communes: dict[str, _Place | None] = {}
+        self.communes_by_name: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self.names_read: set[str] = set()
+        self.seen: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self.accepted: dict[str, dict[str, object]] = defaultdict(dict)
+        self.refused: dict[str, set[str]] = defaultdict(set)
+        self.structures_in_file: set[tuple[str, str]] | None = None
+        self.waiting: list = []
+
+    def chunks(self) -> Iterator[list[PlanRow]]:
+        done = 0
+        pending = []
+        self.progress(self.step, 0, self.reading.expected_rows)
+        for record in self.reading:
+            done += 1
+            pending.append(self._check(record, done))
+            if len(pending) == CHUNK_ROWS:
+                yield from self._chunk(pending)
+                pending = []
+                self.progress(self.step, done, max(done, self.reading.expected_rows))
+        if pending:
+            yield from self._chunk(pending)
+        while self.waiting:
+            # Every structure of the file is known now.
+            batch, self.waiting = self.waiting[:CHUNK_ROWS], self.waiting[CHUNK_ROWS:]
+            yield from self._written(self._plan_services(batch))
+        self.plan.rows.sort(key=lambda row: row.index)
+        self.plan.notices = list(self.reading.notices)
+        self.plan.ignored_rows = self.reading.ignored_rows
+        self.progress(self.step, done, done)
+
+    def _chunk(self, items) -> Iterator[list[PlanRow]]:
+        structures = [item for item in items if item[2].kind == STRUCTURE]
+        services = [item for item in items if item[2].kind == SERVICE]
+        self._read_communes(items)
+        planned = self._plan_structures(structures) if structures else []
+        ready = []
+        for item in services:
+            values, _, row = item
+            structure_id = str(values.get("structure_id") or "")
+            if structure_id and self._comes_later((row.source, structure_id)):
+                self.waiting.append(item)
+            else:
+                ready.append(item)
+        if ready:
+            planned += self._plan_services(ready)
+        yield from self._written(planned)
+
+    def _written(self, planned: list[PlanRow]) -> Iterator[list[PlanRow]]:
+        """Hand the planned rows to the caller (who may write them), then forget their values."""
+        if planned:
+            yield planned
+        for row in planned:
+            row.release()
+
+    # -- checking, in the order of the file --
+
+    def _check(self, record: Record, index: int):
+        values, problems = checked_values(
+            record.kind, record.data, default_source=self.default_source, memo=self.memo
+        )
+        record.data = None
         nom = values.get("nom") or ""
-        if record.kind == STRUCTURE and nom.endswith(".") and "nom" not in refused_fields:
+        if (
+            record.kind == STRUCTURE
+            and nom.endswith(".")
+            and not any(p.field == "nom" for p in problems)
+        ):
             problems.append(
                 RowProblem(
                     "nom", nom, "le nom d'une structure ne doit pas se terminer par un point."
@@ -1126,24 +1525,14 @@ def build_plan(
         row = PlanRow(
             kind=record.kind,
             location=record.location,
-            source=source,
+            source=values["source"],
             source_id=str(values.get("id") or ""),
             name=str(nom),
             date_given=record.date_given,
+            index=index,
         )
-        checked.append((record, values, problems, row))
-        if index % PROGRESS_EVERY == 0:
-            progress("validation", index, total)
-    progress("validation", total, total)
-
-    context = _Context.load(checked, user=user)
-    progress("comparaison", 0, total)
-    seen: set[tuple[str, str, str]] = set()
-    # Structures first: a service needs to know whether its structure is accepted.
-    ordered = sorted(checked, key=lambda item: item[0].kind != STRUCTURE)
-    for _record, values, problems, row in ordered:
-        key = (row.kind, row.source, row.source_id)
-        if row.source_id and key in seen:
+        seen = self.seen[(row.kind, row.source)]
+        if row.source_id and row.source_id in seen:
             problems.append(
                 RowProblem(
                     "id",
@@ -1152,124 +1541,174 @@ def build_plan(
                     "fichier.",
                 )
             )
-        seen.add(key)
-        if row.kind == STRUCTURE:
-            context.plan_structure(values, problems, row)
-        else:
-            context.plan_service(values, problems, row)
+        seen.add(row.source_id)
+        return values, problems, row
+
+    def _comes_later(self, key: tuple[str, str]) -> bool:
+        """Whether the structure ``key`` of a service is in the file but not read yet."""
+        source, source_id = key
+        if source_id in self.accepted[source] or source_id in self.refused[source]:
+            return False
+        if self.structures_in_file is None:
+            self.structures_in_file = set()
+            for record in self.reading.records(again=True):
+                if record.kind == STRUCTURE:
+                    values = {
+                        k: _normalise_field(k, v)[0]
+                        for k, v in record.data.items()
+                        if k in ("source", "id") and not _empty(v)
+                    }
+                    self.structures_in_file.add(
+                        (str(values.get("source") or self.default_source), str(values.get("id")))
+                    )
+        return key in self.structures_in_file
+
+    def _finish(self, row: PlanRow, problems: list[RowProblem]) -> None:
         if problems:
             row.action = REFUSED
             row.problems = [str(p) for p in problems]
-            if row.kind == STRUCTURE:
-                context.refused_structures.add((row.source, row.source_id))
-        values.clear()  # what the writer needs is in the row now
+            # A structure refused for a second use of its identifier leaves the first one, and
+            # its services, as they are.
+            if row.kind == STRUCTURE and row.source_id not in self.accepted[row.source]:
+                self.refused[row.source].add(row.source_id)
+        self.plan.add(row)
         if row.action in {UNCHANGED, REFUSED}:
-            # Nothing to write: keep only what the preview shows.
-            row.fields, row.m2m, row.existing = {}, {}, None
-    # Back to the order of the file, as the user reads it.
-    plan.rows = [row for _, _, _, row in checked]
-    checked.clear()
-    progress("comparaison", total, total)
-    return plan
+            row.release()  # nothing to write
 
+    # -- the database --
 
-class _Context:
-    """What the database knows about the records of one file, read in a few queries."""
-
-    def __init__(self):
-        self.communes: dict[str, Commune] = {}
-        self.communes_by_name: dict[tuple[str, str], list[str]] = defaultdict(list)
-        self.categories: dict[tuple[str, str], int] = {}
-        self.structures: dict[tuple[str, str], Structure] = {}
-        self.services: dict[tuple[str, str], Service] = {}
-        self.structure_links: dict[object, set[int]] = defaultdict(set)
-        self.service_links: dict[tuple[str, object], set[int]] = defaultdict(set)
-        self.by_siret: dict[str, list[Structure]] = defaultdict(list)
-        self.by_name: dict[tuple[str, str], list[Structure]] = defaultdict(list)
-        self.accepted_structures: dict[tuple[str, str], object] = {}
-        self.refused_structures: set[tuple[str, str]] = set()
-        self.scope: set[str] | None = None
-
-    @classmethod
-    def load(cls, checked, *, user):
-        context = cls()
-        context.scope = communes_in_scope(user)
+    def _read_communes(self, items) -> None:
         codes, names = set(), set()
-        structure_keys, service_keys = defaultdict(set), defaultdict(set)
-        sirets = set()
-        for record, values, _, row in checked:
-            if values.get("code_insee"):
-                codes.add(values["code_insee"])
+        for values, _, _ in items:
+            code = values.get("code_insee")
+            if code:
+                if code not in self.communes:
+                    codes.add(code)
             elif values.get("commune"):
-                names.add(fold(values["commune"]))
-            if record.kind == STRUCTURE:
-                structure_keys[row.source].add(row.source_id)
-                if values.get("siret"):
-                    sirets.add(values["siret"])
-            else:
-                service_keys[row.source].add(row.source_id)
-                structure_keys[row.source].add(str(values.get("structure_id") or ""))
+                name = fold(values["commune"])
+                if name not in self.names_read:
+                    names.add(name)
         for chunk in _chunks(codes):
-            for commune in Commune.objects.filter(code__in=chunk):
-                context.communes[commune.code] = commune
+            found = (
+                Commune.objects.filter(code__in=chunk)
+                .order_by()
+                .values_list("code", "name", "latitude", "longitude")
+            )
+            for code, *rest in found:
+                self.communes[code] = _Place(code, *rest)
+        for code in codes:
+            self.communes.setdefault(code, None)
         for chunk in _chunks(names):
-            for commune in Commune.objects.filter(search_name__in=chunk):
-                context.communes[commune.code] = commune
-                context.communes_by_name[(commune.search_name, commune.departement_id)].append(
-                    commune.code
+            found = (
+                Commune.objects.filter(search_name__in=chunk)
+                .order_by()
+                .values_list(
+                    "code", "name", "latitude", "longitude", "search_name", "departement_id"
                 )
-        for category in Category.objects.filter(
-            kind__in=[Category.Kind.THEMATIQUE, Category.Kind.PUBLIC, Category.Kind.RESEAU]
-        ).values("pk", "kind", "value"):
-            context.categories[(category["kind"], category["value"])] = category["pk"]
-        through = Structure.networks.through
-        for source, ids in structure_keys.items():
+            )
+            for code, name, latitude, longitude, search_name, departement in found:
+                self.communes[code] = _Place(code, name, latitude, longitude)
+                self.communes_by_name[(search_name, departement)].append(code)
+        self.names_read |= names
+
+    def _existing(self, model, keys, columns) -> dict:
+        """Rows of ``model`` with these (source, id) keys: {key: {column: value}}."""
+        by_source = defaultdict(set)
+        for source, source_id in keys:
+            if source_id:
+                by_source[source].add(source_id)
+        names = ("pk", "source_id", *columns)
+        found = {}
+        for source, ids in by_source.items():
             for chunk in _chunks(ids):
-                found = list(Structure.objects.filter(source=source, source_id__in=chunk))
-                if source == "tablee":
+                # The condition of the unique index, repeated so that the database uses it.
+                queries = [
+                    model.objects.filter(source=source, source_id__in=chunk).exclude(source_id="")
+                ]
+                if model is Structure and source == "tablee":
                     # Structures created in Tablée are exported with their UUID as identifier.
                     uuids = [i for i in chunk if _is_uuid(i)]
-                    found += list(
-                        Structure.objects.filter(source="tablee", source_id="", pk__in=uuids)
-                    )
-                for structure in found:
-                    context.structures[(source, structure.source_id or str(structure.pk))] = (
-                        structure
-                    )
-        pks = [s.pk for s in context.structures.values()]
-        for chunk in _chunks(pks):
-            for structure_id, category_id in through.objects.filter(
-                structure_id__in=chunk
-            ).values_list("structure_id", "category_id"):
-                context.structure_links[structure_id].add(category_id)
-        for source, ids in service_keys.items():
-            for chunk in _chunks(ids):
-                for service in Service.objects.filter(source=source, source_id__in=chunk):
-                    context.services[(source, service.source_id)] = service
-        service_pks = [s.pk for s in context.services.values()]
-        for name, (relation, _) in SERVICE_M2M.items():
-            model = getattr(Service, relation).through
-            for chunk in _chunks(service_pks):
-                for service_id, category_id in model.objects.filter(
-                    service_id__in=chunk
-                ).values_list("service_id", "category_id"):
-                    context.service_links[(name, service_id)].add(category_id)
+                    if uuids:
+                        queries.append(
+                            Structure.objects.filter(source="tablee", source_id="", pk__in=uuids)
+                        )
+                for query in queries:
+                    for values in query.order_by().values_list(*names):
+                        row = dict(zip(names, values, strict=True))
+                        found[(source, row["source_id"] or str(row["pk"]))] = row
+        return found
+
+    def _plan_structures(self, items) -> list[PlanRow]:
+        found = _Found()
+        found.structures = self._existing(
+            Structure, {(row.source, row.source_id) for _, _, row in items}, STRUCTURE_COLUMNS
+        )
+        through = Structure.networks.through
+        for chunk in _chunks([s["pk"] for s in found.structures.values()]):
+            for structure_id, category_id in (
+                through.objects.filter(structure_id__in=chunk)
+                .order_by()
+                .values_list("structure_id", "category_id")
+            ):
+                found.structure_links[structure_id].add(category_id)
+        sirets = {values["siret"] for values, _, _ in items if values.get("siret")}
         for chunk in _chunks(sirets):
-            for structure in Structure.objects.filter(siret__in=chunk).only(
-                "pk", "name", "source", "source_id", "siret"
+            for pk, name, source, siret in (
+                Structure.objects.filter(siret__in=chunk)
+                .order_by()
+                .values_list("pk", "name", "source", "siret")
             ):
-                context.by_siret[structure.siret].append(structure)
-        folded = {fold(v.get("nom") or "") for r, v, _, _ in checked if r.kind == STRUCTURE}
+                if not self.new_pk.issued(pk):
+                    found.by_siret[siret].append((pk, name, source))
+        folded = {_folded(values.get("nom") or "") for values, _, _ in items}
         for chunk in _chunks(folded):
-            for structure in Structure.objects.filter(search_name__in=chunk).only(
-                "pk", "name", "source", "source_id", "search_name", "commune_id"
+            for pk, name, source, search_name, commune_id in (
+                Structure.objects.filter(search_name__in=chunk)
+                .order_by()
+                .values_list("pk", "name", "source", "search_name", "commune_id")
             ):
-                context.by_name[(structure.search_name, structure.commune_id)].append(structure)
-        return context
+                if not self.new_pk.issued(pk):
+                    found.by_name[(search_name, commune_id)].append((pk, name, source))
+        planned = []
+        for values, problems, row in items:
+            self._plan_structure(values, problems, row, found)
+            self._finish(row, problems)
+            planned.append(row)
+        return planned
+
+    def _plan_services(self, items) -> list[PlanRow]:
+        found = _Found()
+        elsewhere = set()
+        for values, _, row in items:
+            structure_id = str(values.get("structure_id") or "")
+            if structure_id not in self.accepted[row.source] and (
+                structure_id not in self.refused[row.source]
+            ):
+                elsewhere.add((row.source, structure_id))
+        found.structures = self._existing(Structure, elsewhere, ("commune_id",))
+        found.services = self._existing(
+            Service, {(row.source, row.source_id) for _, _, row in items}, SERVICE_COLUMNS
+        )
+        service_pks = [s["pk"] for s in found.services.values()]
+        for name, (relation, _) in SERVICE_M2M.items():
+            through = getattr(Service, relation).through
+            for chunk in _chunks(service_pks):
+                for service_id, category_id in (
+                    through.objects.filter(service_id__in=chunk)
+                    .order_by()
+                    .values_list("service_id", "category_id")
+                ):
+                    found.service_links[(name, service_id)].add(category_id)
+        planned = []
+        for values, problems, row in items:
+            self._plan_service(values, problems, row, found)
+            self._finish(row, problems)
+            planned.append(row)
+        return planned
 
     # -- structures --
 
-    def _commune(self, values, problems) -> Commune | None:
+    def _commune(self, values, problems) -> _Place | None:
         code = values.get("code_insee")
         if code:
             commune = self.communes.get(code)
@@ -1336,23 +1775,22 @@ class _Context:
             links[relation] = sorted(ids)
         return links
 
-    def plan_structure(self, values, problems, row: PlanRow) -> None:
+    def _plan_structure(self, values, problems, row: PlanRow, found: _Found) -> None:
         commune = self._commune(values, problems)
         if commune is not None and self.scope is not None and commune.code not in self.scope:
             problems.append(
                 RowProblem("code_insee", commune.code, "cette commune est hors de votre périmètre.")
             )
-        row.m2m = self._links(values, problems, STRUCTURE_M2M)
-        fields = _model_values(values, STRUCTURE_MODEL_FIELDS, Structure)
+        m2m = self._links(values, problems, STRUCTURE_M2M)
+        fields = _model_values(values, STRUCTURE)
         if commune is not None:
             fields["commune_id"] = commune.code
-            row.fields["commune"] = commune
-        _check_lengths(fields, Structure, STRUCTURE_MODEL_FIELDS, problems)
-        existing = self.structures.get((row.source, row.source_id))
+        _check_lengths(fields, STRUCTURE, problems)
+        existing = found.structures.get((row.source, row.source_id))
         if (
             existing is not None
             and self.scope is not None
-            and existing.commune_id not in self.scope
+            and existing["commune_id"] not in self.scope
         ):
             problems.append(
                 RowProblem(
@@ -1361,16 +1799,15 @@ class _Context:
             )
         if problems:
             return
-        row.fields.update(fields)
-        key = (row.source, row.source_id)
-        self._duplicates(values, row, existing)
+        row.fields, row.m2m, row.place = fields, m2m, commune
+        self._duplicates(values, row, existing, found)
         if existing is None:
             row.action = CREATE
-            row.pk = uuid.uuid4()
+            row.pk = self.new_pk()
         else:
             row.existing = existing
-            row.pk = existing.pk
-            row.changes = _changes(existing, fields, Structure)
+            row.pk = existing["pk"]
+            row.changes = _changes(existing, fields)
             position_given = (
                 values.get("latitude") is not None and values.get("longitude") is not None
             )
@@ -1379,37 +1816,34 @@ class _Context:
                     if name in row.changes:
                         row.changes.remove(name)
             for relation, ids in row.m2m.items():
-                if set(ids) != self.structure_links.get(existing.pk, set()):
+                if set(ids) != found.structure_links.get(existing["pk"], set()):
                     row.changes.append(relation)
             if not row.date_given and row.changes == ["data_updated_on"]:
                 # A spreadsheet without dates, imported again another day: nothing new.
                 row.changes = []
             row.action = UPDATE if row.changes else UNCHANGED
-        self.accepted_structures[key] = row.pk
+        self.accepted[row.source][row.source_id] = row.pk
 
-    def _duplicates(self, values, row: PlanRow, existing) -> None:
-        own = existing.pk if existing is not None else None
+    def _duplicates(self, values, row: PlanRow, existing, found: _Found) -> None:
+        own = existing["pk"] if existing is not None else None
         seen = set()
-        for other in self.by_siret.get(values.get("siret") or "", []):
-            if other.pk != own and other.pk not in seen:
-                seen.add(other.pk)
-                row.duplicates.append(f"même SIRET que « {other.name} » (source {other.source})")
+        for pk, name, source in found.by_siret.get(values.get("siret") or "", []):
+            if pk != own and pk not in seen:
+                seen.add(pk)
+                row.duplicates.append(f"même SIRET que « {name} » (source {source})")
         commune_id = row.fields.get("commune_id")
-        for other in self.by_name.get((fold(row.name), commune_id), []):
-            if other.pk != own and other.pk not in seen and other.source != row.source:
-                seen.add(other.pk)
-                row.duplicates.append(
-                    f"même nom et même commune que « {other.name} » (source {other.source})"
-                )
+        for pk, name, source in found.by_name.get((_folded(row.name), commune_id), []):
+            if pk != own and pk not in seen and source != row.source:
+                seen.add(pk)
+                row.duplicates.append(f"même nom et même commune que « {name} » (source {source})")
 
     # -- services --
 
-    def plan_service(self, values, problems, row: PlanRow) -> None:
+    def _plan_service(self, values, problems, row: PlanRow, found: _Found) -> None:
         structure_id = str(values.get("structure_id") or "")
-        key = (row.source, structure_id)
         structure_pk = None
         if structure_id:
-            if key in self.refused_structures:
+            if structure_id in self.refused[row.source]:
                 problems.append(
                     RowProblem(
                         "structure_id",
@@ -1417,11 +1851,11 @@ class _Context:
                         "la structure de ce service est refusée (voir sa ligne).",
                     )
                 )
-            elif key in self.accepted_structures:
-                structure_pk = self.accepted_structures[key]
-            elif key in self.structures:
-                structure = self.structures[key]
-                if self.scope is not None and structure.commune_id not in self.scope:
+            elif structure_id in self.accepted[row.source]:
+                structure_pk = self.accepted[row.source][structure_id]
+            elif (row.source, structure_id) in found.structures:
+                structure = found.structures[(row.source, structure_id)]
+                if self.scope is not None and structure["commune_id"] not in self.scope:
                     problems.append(
                         RowProblem(
                             "structure_id",
@@ -1429,7 +1863,7 @@ class _Context:
                             "cette structure est hors de votre périmètre.",
                         )
                     )
-                structure_pk = structure.pk
+                structure_pk = structure["pk"]
             else:
                 problems.append(
                     RowProblem(
@@ -1442,72 +1876,110 @@ class _Context:
         commune = None
         if values.get("code_insee"):
             commune = self._commune(values, problems)
-        row.m2m = self._links(values, problems, SERVICE_M2M)
-        fields = _model_values(values, SERVICE_MODEL_FIELDS, Service)
+        m2m = self._links(values, problems, SERVICE_M2M)
+        fields = _model_values(values, SERVICE)
         if "code_insee" in values and commune is None:
             fields["commune_id"] = None
-        _check_lengths(fields, Service, SERVICE_MODEL_FIELDS, problems)
+        _check_lengths(fields, SERVICE, problems)
         if problems:
             return
         fields["structure_id"] = structure_pk
-        row.fields.update(fields)
-        existing = self.services.get((row.source, row.source_id))
+        row.fields, row.m2m = fields, m2m
+        existing = found.services.get((row.source, row.source_id))
         if existing is None:
             row.action = CREATE
-            row.pk = uuid.uuid4()
+            row.pk = self.new_pk()
             return
         row.existing = existing
-        row.pk = existing.pk
-        row.changes = _changes(existing, fields, Service)
+        row.pk = existing["pk"]
+        row.changes = _changes(existing, fields)
         for name, (relation, _) in SERVICE_M2M.items():
-            if relation in row.m2m and set(row.m2m[relation]) != self.service_links.get(
-                (name, existing.pk), set()
+            if relation in row.m2m and set(row.m2m[relation]) != found.service_links.get(
+                (name, existing["pk"]), set()
             ):
                 row.changes.append(relation)
         row.action = UPDATE if row.changes else UNCHANGED
 
 
-def _model_values(values: dict, mapping: dict, model) -> dict:
+@cache
+def _field_specs(kind: str) -> tuple[tuple[str, str, str], ...]:
+    """(data·inclusion field, model field, conversion) for what a model stores of a kind."""
+    model, mapping = (
+        (Structure, STRUCTURE_MODEL_FIELDS)
+        if kind == STRUCTURE
+        else (Service, SERVICE_MODEL_FIELDS)
+    )
+    specs = []
+    for di_name, model_name in mapping.items():
+        internal = model._meta.get_field(model_name.removesuffix("_id")).get_internal_type()
+        if model_name == "data_updated_on":
+            conversion = "date"
+        elif internal == "JSONField":
+            conversion = "list"
+        elif internal in {"CharField", "TextField", "URLField", "EmailField"}:
+            conversion = "text"
+        else:
+            conversion = ""
+        specs.append((di_name, model_name, conversion))
+    return tuple(specs)
+
+
+def _model_values(values: dict, kind: str) -> dict:
     """Model field values for the data·inclusion fields present in ``values``."""
     fields = {}
-    for di_name, model_name in mapping.items():
+    for di_name, model_name, conversion in _field_specs(kind):
         if di_name not in values:
             continue
         value = values[di_name]
-        model_field = model._meta.get_field(model_name.removesuffix("_id"))
-        if model_name == "data_updated_on":
-            value = date.fromisoformat(value) if value else timezone.localdate()
-        elif model_field.get_internal_type() == "JSONField":
-            value = list(value or [])
-        elif model_field.get_internal_type() in {
-            "CharField",
-            "TextField",
-            "URLField",
-            "EmailField",
-        }:
+        if conversion == "text":
             value = "" if value is None else str(value)
+        elif conversion == "list":
+            value = list(value or [])
+        elif conversion == "date":
+            value = _iso_date(value) if value else timezone.localdate()
         fields[model_name] = value
     return fields
 
 
-def _check_lengths(fields: dict, model, mapping: dict, problems: list[RowProblem]) -> None:
-    for name, value in fields.items():
-        if not isinstance(value, str) or name.endswith("_id"):
+@lru_cache(maxsize=4096)
+def _iso_date(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+@cache
+def _length_limits(kind: str) -> tuple[tuple[str, int, str], ...]:
+    """(model field, maximum length, data·inclusion field) of the texts a kind stores."""
+    model, mapping = (
+        (Structure, STRUCTURE_MODEL_FIELDS)
+        if kind == STRUCTURE
+        else (Service, SERVICE_MODEL_FIELDS)
+    )
+    limits = []
+    for di_name, model_name in mapping.items():
+        if model_name.endswith("_id"):
             continue
-        limit = model._meta.get_field(name).max_length
-        if limit and len(value) > limit:
-            reverse = {v: k for k, v in mapping.items()}
+        limit = getattr(model._meta.get_field(model_name), "max_length", None)
+        if limit:
+            limits.append((model_name, limit, di_name))
+    return tuple(limits)
+
+
+def _check_lengths(fields: dict, kind: str, problems: list[RowProblem]) -> None:
+    for name, limit, di_name in _length_limits(kind):
+        value = fields.get(name)
+        if isinstance(value, str) and len(value) > limit:
             problems.append(
-                RowProblem(
-                    reverse.get(name, name),
-                    value[:40] + "…",
-                    f"trop long ({limit} caractères au plus).",
-                )
+                RowProblem(di_name, value[:40] + "…", f"trop long ({limit} caractères au plus).")
             )
 
 
-def _changes(existing, fields: dict, model) -> list[str]:
-    return [name for name, value in fields.items() if getattr(existing, name) != value]
+def _changes(existing: dict, fields: dict) -> list[str]:
+    return [name for name, value in fields.items() if existing[name] != value]
+
+
+@lru_cache(maxsize=8192)
+def _folded(text: str) -> str:
+    return fold(text)
 
 
 def _departements_of(postal_code: str) -> list[str]:
@@ -1542,15 +2014,16 @@ def position_for(row: PlanRow) -> tuple[float | None, float | None, bool] | None
     if fields.get("latitude") is not None and fields.get("longitude") is not None:
         return fields["latitude"], fields["longitude"], False
     existing = row.existing
-    moved = existing is not None and existing.commune_id != fields.get(
-        "commune_id", existing.commune_id
-    )
-    if existing is not None and not (moved and existing.location_is_approximate):
-        return None
+    if existing is not None:
+        moved = existing["commune_id"] != fields.get("commune_id", existing["commune_id"])
+        if not (moved and existing["location_is_approximate"]):
+            return None
     # The geocoder reads three attributes: no need for a model instance per row.
-    probe = SimpleNamespace(
-        address=fields.get("address", ""),
-        postal_code=fields.get("postal_code", ""),
-        commune=fields.get("commune"),
-    )
+    probe = _Probe(fields.get("address", ""), fields.get("postal_code", ""), row.place)
     return geocoding.place(probe)
+
+
+class _Probe(NamedTuple):
+    address: str
+    postal_code: str
+    commune: _Place | None

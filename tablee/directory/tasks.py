@@ -36,8 +36,7 @@ FAILED = "failed"
 RUNNING = {PLANNING, APPLYING}
 STEP_LABELS = {
     "validation": "Vérification des lignes",
-    "comparaison": "Comparaison avec l'annuaire",
-    "écriture": "Écriture dans l'annuaire",
+    "écriture": "Vérification et écriture dans l'annuaire",
 }
 
 

@@ -15,10 +15,9 @@ from tablee.accounts.decorators import require
 from tablee.accounts.models import AuditEvent
 from tablee.accounts.permissions import Action, can
 from tablee.core.concurrency import EditConflict
-from tablee.core.pagination import paginate
 from tablee.core.text import fold
 from tablee.directory import services
-from tablee.directory.filters import DirectoryFilterForm, is_to_check
+from tablee.directory.filters import DirectoryFilterForm, category_rows, is_to_check
 from tablee.directory.forms import (
     ContactForm,
     ServiceEditForm,
@@ -30,6 +29,7 @@ from tablee.directory.forms import (
     communes_in_scope,
 )
 from tablee.directory.models import Category, Contact, Sector, Service, ServiceStop, Structure
+from tablee.directory.pagination import paginate_results
 from tablee.territories.models import ProgrammeTerritory
 
 # The map answers at most this many structures; beyond, the user is asked to narrow the filters.
@@ -73,19 +73,15 @@ def _require(user, action, obj):
 
 def directory_filter_form(request) -> DirectoryFilterForm:
     """The filters of the signed-in directory: territories of the user's programmes (two queries:
-    the programme territories in scope, every Category row)."""
-    seen, territories = set(), []
-    for pt in (
+    the EPCI of the programme territories in scope, every Category row). Only the columns the
+    form shows are read: the administration's form lists the 1,254 EPCI of France."""
+    territories = list(
         ProgrammeTerritory.objects.for_user(request.user)
-        .select_related("territory")
-        .order_by("territory__name")
-    ):
-        if pt.territory_id not in seen:
-            seen.add(pt.territory_id)
-            territories.append((pt.territory_id, pt.territory.name))
-    return DirectoryFilterForm(
-        request.GET, territories=territories, categories=list(Category.objects.all())
+        .order_by("territory__name", "territory_id")
+        .values_list("territory_id", "territory__name")
+        .distinct()
     )
+    return DirectoryFilterForm(request.GET, territories=territories, categories=category_rows())
 
 
 def data_links() -> dict:
@@ -106,7 +102,7 @@ def data_links() -> dict:
 def structure_list(request):
     form = directory_filter_form(request)
     structures = form.apply(Structure.objects.for_user(request.user)).select_related("commune")
-    page = paginate(request, structures)
+    page = paginate_results(request, structures)
     context = {
         "form": form,
         "page": page,

@@ -158,7 +158,8 @@ def import_preview(request, pk):
     """The preview of an import, its progress while it runs, and its outcome once written.
 
     Everything comes from the job's files: no query beyond the session, the user and the
-    user's memberships.
+    user's memberships. The counts cover the whole file; the rows of a large file are those the
+    plan kept (refused rows and likely duplicates up to a limit, a sample of the others).
     """
     job = get_job_for_user(request, pk)
     if job.status == UPLOADED:
@@ -193,6 +194,7 @@ def import_preview(request, pk):
         context.update(
             {
                 "plan": plan,
+                "sampled": not plan.get("complete", True),
                 "page": page,
                 "shown": shown,
                 "filters": [

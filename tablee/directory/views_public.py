@@ -9,9 +9,9 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
-from tablee.core.pagination import paginate
-from tablee.directory.filters import DirectoryFilterForm
-from tablee.directory.models import Category, Structure
+from tablee.directory.filters import DirectoryFilterForm, category_rows
+from tablee.directory.models import Structure
+from tablee.directory.pagination import paginate_results
 from tablee.directory.views import is_to_check, map_payload, structure_services
 from tablee.territories.models import Territory
 
@@ -32,14 +32,12 @@ def public_filter_form(request) -> DirectoryFilterForm:
         .order_by("name")
         .values_list("siren", "name")
     )
-    return DirectoryFilterForm(
-        request.GET, territories=territories, categories=list(Category.objects.all())
-    )
+    return DirectoryFilterForm(request.GET, territories=territories, categories=category_rows())
 
 
 def structure_list(request):
     form = public_filter_form(request)
-    page = paginate(request, form.apply(public_structures()).select_related("commune"))
+    page = paginate_results(request, form.apply(public_structures()).select_related("commune"))
     context = {
         "form": form,
         "page": page,

@@ -30,7 +30,7 @@ def test_import_prints_progress_and_a_summary(tmp_path, loudeac):
     path = tmp_path / "ccas.csv"
     path.write_text(CSV_HEADER + "\n" + csv_line() + "\n", encoding="utf-8")
     out, err = call("import_structures", str(path))
-    assert "validation : 1/1" in err
+    assert "écriture : 1/1" in err
     assert "Structures : 1 créée(s), 0 mise(s) à jour" in out
     assert "Import terminé" in out
     assert Structure.objects.get().source == "ccas"  # the file name by default
@@ -96,3 +96,19 @@ def test_export_writes_the_file_and_an_audit_event(tmp_path, loudeac, fmt):
             assert json.loads(archive.read("structures.json"))[0]["nom"] == "Restos du Cœur"
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.EXPORT)
     assert event.detail["structures"] == 1
+
+
+def test_refused_rows_beyond_those_kept_are_counted(tmp_path, loudeac, monkeypatch):
+    from tablee.directory import importers
+
+    monkeypatch.setattr(importers, "PREVIEW_REFUSED_ROWS", 1)
+    path = tmp_path / "ccas.csv"
+    lines = [csv_line(id=f"s{i}", code_insee="99999") for i in range(3)]
+    path.write_text(CSV_HEADER + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(CommandError) as caught:
+        call("import_structures", str(path))
+    assert "3 ligne(s) refusée(s). Rien n'a été écrit." in str(caught.value)
+    out, err = call("import_structures", str(path), "--skip-invalid")
+    assert err.count("le code commune 99999 n'existe pas.") == 1
+    assert "… et 2 autre(s) ligne(s) refusée(s)." in err
+    assert not Structure.objects.exists()

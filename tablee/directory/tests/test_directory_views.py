@@ -67,6 +67,27 @@ class TestStructureList:
             "CC Autre Programme" not in page
         )  # the territory filter offers the programme's EPCI only
 
+    def test_a_list_longer_than_the_cap_is_counted_up_to_it(
+        self, client, world, monkeypatch, django_assert_num_queries
+    ):
+        from tablee.directory import pagination
+
+        monkeypatch.setattr(pagination, "RESULTS_CAP", 3)
+        StructureFactory.create_batch(2, commune=world.commune2)
+        client.force_login(world.admin)
+        # session, user, memberships, programme territories (filter), categories (filters),
+        # count of the first 3 + 1 matches, page of structures with their commune
+        with django_assert_num_queries(7):
+            response = client.get(self.url, {"page": "9"})
+        page = text(response)
+        assert "Plus de 3 structures trouvées : les 3 premières sont listées." in page
+        names = sorted(Structure.objects.values_list("search_name", flat=True))
+        assert [s.search_name for s in response.context["page"].object_list] == names[:3]
+        # At the cap or below, the exact count.
+        response = client.get(self.url, {"q": "loudeac"})
+        assert "2 structures trouvées." in text(response)
+        assert not response.context["page"].paginator.capped
+
     def test_partner_and_local_authority_see_their_territory_only(self, client, world):
         for user in (world.partner, world.local_authority, world.territory_coordinator):
             client.force_login(user)

@@ -107,11 +107,11 @@ class TestDataInclusionExports:
         assert b"'+32 2 555 12 12" in files["structures.csv"]
         path = tmp_path / "export.zip"
         path.write_bytes(content)
-        read = read_files([(path, "export.zip")])
+        records = list(read_files([(path, "export.zip")]))
         from tablee.directory.importers import normalise
 
-        assert len(read.records) == 3
-        for record in read.records:
+        assert len(records) == 3
+        for record in records:
             values, problems = normalise(record.kind, record.data)
             assert not problems, problems
             instance = {k: v for k, v in values.items() if v is not None}

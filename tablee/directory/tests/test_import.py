@@ -497,8 +497,8 @@ class TestMapping:
         assert not table.is_data_inclusion
         mapping = guess_mapping(table.columns)
         assert mapping == {0: "nom", 1: "commune", 2: "code_postal", 3: "telephone", 4: "courriel"}
-        read = read_files([(path, "liste.csv")], mapping=mapping)
-        assert read.records[0].data["id"] == "epicerie-du-lie-loudeac"
+        records = list(read_files([(path, "liste.csv")], mapping=mapping))
+        assert records[0].data["id"] == "epicerie-du-lie-loudeac"
         directory_import(files=[(path, "liste.csv")], source="ccas", mapping=mapping)
         structure = Structure.objects.get()
         assert structure.commune == loudeac
@@ -550,9 +550,9 @@ class TestLargeFiles:
     def test_rows_written_in_chunks_are_all_written_with_their_links(
         self, tmp_path, loudeac, monkeypatch
     ):
-        from tablee.directory import imports
+        from tablee.directory import importers
 
-        monkeypatch.setattr(imports, "INSERT_BATCH", 2)
+        monkeypatch.setattr(importers, "CHUNK_ROWS", 2)
         structures = [
             {
                 "id": f"s{i}",
@@ -608,6 +608,153 @@ class TestLargeFiles:
         assert Structure.objects.get(source_id="s1").version == 2
         assert Service.objects.get(source_id="v6").name == "Distribution du soir"
         assert Structure.networks.through.objects.count() == 5
+
+    def test_the_plan_of_a_large_file_keeps_exact_counts_and_a_bounded_part_of_its_rows(
+        self, tmp_path, loudeac, monkeypatch
+    ):
+        from tablee.directory import importers
+
+        monkeypatch.setattr(importers, "CHUNK_ROWS", 2)
+        monkeypatch.setattr(importers, "PREVIEW_SAMPLE_ROWS", 2)
+        monkeypatch.setattr(importers, "PREVIEW_REFUSED_ROWS", 2)
+        monkeypatch.setattr(importers, "PREVIEW_DUPLICATE_ROWS", 1)
+        StructureFactory(name="Le Biclou", siret=VALID_SIRET, source="dora", source_id="9")
+        lines = [csv_line(id=f"s{i}", nom=f"Épicerie {i}", siret=VALID_SIRET) for i in (1, 2)]
+        lines += [csv_line(id=f"s{i}", nom=f"Épicerie {i}") for i in (3, 4, 5, 6)]
+        lines += [csv_line(id=f"r{i}", nom="Ailleurs", code_insee="99999") for i in (1, 2, 3)]
+        with pytest.raises(ImportRefused) as caught:
+            run(tmp_path, CSV_HEADER + "\n" + "\n".join(lines) + "\n")
+        plan = caught.value.plan
+        assert plan.counts()["structure"] == {
+            "create": 6,
+            "update": 0,
+            "unchanged": 0,
+            "refused": 3,
+        }
+        assert (plan.total, plan.refused, plan.duplicates) == (9, 3, 2)
+        # The first likely duplicate, then the sample of rows to create (the second duplicate
+        # among them), then the first refused rows: in the order of the file.
+        assert [row.source_id for row in plan.rows] == ["s1", "s2", "s3", "r1", "r2"]
+        assert not plan.complete
+        saved = plan.to_json()
+        assert (saved["total"], saved["complete"], len(saved["rows"])) == (9, False, 5)
+        assert saved["counts"]["structure"]["create"] == 6
+        # The first chunks were written before the refused rows were read: rolled back.
+        assert not Structure.objects.filter(source="test").exists()
+
+    def test_services_read_before_their_structure_wait_for_it(self, tmp_path, loudeac, monkeypatch):
+        from tablee.directory import importers
+
+        monkeypatch.setattr(importers, "CHUNK_ROWS", 2)
+        in_directory = StructureFactory(source="test", source_id="s9", commune=loudeac)
+
+        def service(id_, structure_id):
+            return {
+                "id": id_,
+                "structure_id": structure_id,
+                "nom": f"Distribution {id_}",
+                "description": "Colis alimentaires chaque semaine.",
+                "date_maj": "2026-01-15",
+            }
+
+        def structure(id_, code="22136"):
+            return {
+                "id": id_,
+                "nom": f"Épicerie {id_}",
+                "code_insee": code,
+                "date_maj": "2026-01-15",
+            }
+
+        items = [
+            service("v1", "s1"),
+            service("v2", "s2"),
+            service("v3", "s9"),
+            structure("s1"),
+            structure("s2", code="99999"),
+            service("v4", "s1"),
+        ]
+        content = "\n".join(json.dumps(item) for item in items) + "\n"
+        result = run(tmp_path, content, name="annuaire.jsonl", skip_invalid=True)
+        assert [(row.source_id, row.action) for row in result.plan.rows] == [
+            ("v1", "create"),
+            ("v2", "refused"),
+            ("v3", "create"),
+            ("s1", "create"),
+            ("s2", "refused"),
+            ("v4", "create"),
+        ]
+        assert result.plan.rows[1].problems == [
+            "structure_id : la structure de ce service est refusée (voir sa ligne)."
+        ]
+        s1 = Structure.objects.get(source_id="s1")
+        assert set(s1.services.values_list("source_id", flat=True)) == {"v1", "v4"}
+        assert list(in_directory.services.values_list("source_id", flat=True)) == ["v3"]
+        assert not Service.objects.filter(source_id="v2").exists()
+
+    def test_a_second_use_of_a_structure_identifier_leaves_the_first_and_its_services(
+        self, tmp_path, loudeac, monkeypatch
+    ):
+        from tablee.directory import importers
+
+        monkeypatch.setattr(importers, "CHUNK_ROWS", 1)
+        structure = {"id": "s1", "nom": "Épicerie", "code_insee": "22136", "date_maj": "2026-01-15"}
+        service = {
+            "structure_id": "s1",
+            "nom": "Distribution",
+            "description": "Colis alimentaires chaque semaine.",
+            "date_maj": "2026-01-15",
+        }
+        items = [
+            structure,
+            {**service, "id": "v1"},
+            {**structure, "nom": "Autre épicerie"},
+            {**service, "id": "v2"},
+        ]
+        content = "\n".join(json.dumps(item) for item in items) + "\n"
+        result = run(tmp_path, content, name="annuaire.jsonl", skip_invalid=True)
+        assert [row.action for row in result.plan.rows] == ["create", "create", "refused", "create"]
+        assert Structure.objects.get().name == "Épicerie"
+        assert Service.objects.filter(structure__source_id="s1").count() == 2
+
+    def test_rows_of_one_file_are_not_likely_duplicates_of_each_other(
+        self, tmp_path, loudeac, monkeypatch
+    ):
+        # As when the whole file was compared with the directory before writing: the rows
+        # written from earlier chunks are not "already in the directory".
+        from tablee.directory import importers
+
+        monkeypatch.setattr(importers, "CHUNK_ROWS", 1)
+        lines = [csv_line(id=f"s{i}", nom=f"Épicerie {i}", siret=VALID_SIRET) for i in (1, 2)]
+        result = run(tmp_path, CSV_HEADER + "\n" + "\n".join(lines) + "\n")
+        assert [row.duplicates for row in result.plan.rows] == [[], []]
+        assert result.plan.duplicates == 0
+        assert Structure.objects.count() == 2
+
+    def test_the_larger_page_cache_of_an_import_is_given_back(self, tmp_path, loudeac):
+        from django.db import connection
+
+        def cache_size():
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA cache_size")
+                return cursor.fetchone()[0]
+
+        if connection.vendor != "sqlite":
+            assert connection.vendor == "postgresql"  # nothing to give back
+            return
+        usual = cache_size()
+        run(tmp_path, CSV_HEADER + "\n" + csv_line() + "\n")
+        assert cache_size() == usual
+        with pytest.raises(ImportRefused):
+            run(tmp_path, CSV_HEADER + "\n" + csv_line(id="s2", code_insee="99999") + "\n")
+        assert cache_size() == usual
+
+    def test_new_rows_get_increasing_keys_of_version_7(self, tmp_path, loudeac):
+        lines = [csv_line(id=f"s{i}", nom=f"Épicerie {i}") for i in range(5)]
+        run(tmp_path, CSV_HEADER + "\n" + "\n".join(lines) + "\n")
+        keys = [s.pk for s in sorted(Structure.objects.all(), key=lambda s: int(s.source_id[1:]))]
+        assert keys == sorted(keys)
+        assert {key.version for key in keys} == {7}
+        assert len(set(keys)) == 5
 
     @pytest.mark.parametrize("kind", ["structure", "service"])
     def test_quick_field_checks_never_accept_what_the_schema_refuses(self, kind):
@@ -671,23 +818,23 @@ class TestLargeFiles:
             except ValidationError as error:
                 return error.messages
 
-        _phone.cache_clear()
         assert outcome(_phone) == outcome(normalize_phone)
 
     def test_json_lines_not_in_utf8_are_rejected(self, tmp_path):
         path = tmp_path / "annuaire.jsonl"
         path.write_bytes('{"id": "s1", "nom": "Épicerie"}\n'.encode("cp1252"))
         with pytest.raises(SpreadsheetRejected) as caught:
-            read_files([(path, "annuaire.jsonl")])
+            list(read_files([(path, "annuaire.jsonl")]))
         assert "UTF-8" in str(caught.value.shown[0])
         assert not Structure.objects.exists()
 
-    def test_rows_read_share_their_repeated_short_texts(self, tmp_path):
+    def test_rows_are_read_one_at_a_time(self, tmp_path):
+        # A national file is never held whole: the first rows are read before the last line is.
         line = {"id": "s1", "nom": "Épicerie solidaire", "date_maj": "2026-01-15"}
         path = tmp_path / "annuaire.jsonl"
-        path.write_text(
-            "\n".join(json.dumps({**line, "id": f"s{i}"}) for i in range(3)), encoding="utf-8"
-        )
-        first, second, _ = read_files([(path, "annuaire.jsonl")]).records
-        assert first.data["date_maj"] is second.data["date_maj"]
-        assert first.data == {**line, "id": "s0"}
+        path.write_text(json.dumps(line) + "\n" + '{"id": "s2",\n', encoding="utf-8")
+        records = iter(read_files([(path, "annuaire.jsonl")]))
+        assert next(records).data == line
+        with pytest.raises(SpreadsheetRejected) as caught:
+            next(records)
+        assert caught.value.problems[0].line == 2

@@ -157,6 +157,33 @@ class TestImportFlow:
         assert len(response.context["page"].object_list) == 11
         assert "Page 2 sur 2" in text(response)
 
+    def test_preview_of_a_large_file_shows_its_counts_and_a_sample(
+        self, client, coordinator, loudeac, monkeypatch, django_assert_num_queries
+    ):
+        from tablee.directory import importers
+
+        monkeypatch.setattr(importers, "PREVIEW_SAMPLE_ROWS", 3)
+        monkeypatch.setattr(importers, "PREVIEW_REFUSED_ROWS", 1)
+        client.force_login(coordinator)
+        lines = [csv_line(id=f"s{i}", nom=f"Structure numéro {i}") for i in range(8)]
+        lines += [
+            csv_line(id=f"bad{i}", nom="Mauvaise commune", code_insee="99999") for i in (1, 2)
+        ]
+        preview_url = upload(client, good_csv(*lines)).url
+        # session, user, memberships: the plan kept on disk is small whatever the file
+        with django_assert_num_queries(3):
+            response = client.get(preview_url)
+        page = text(response)
+        assert "Ce fichier compte 10 lignes" in page
+        assert "les 3 premières lignes de chaque autre résultat" in page
+        counts = response.context["plan"]["counts"]["structure"]
+        assert (counts["create"], counts["refused"]) == (8, 2)
+        assert "2 lignes refusées" in page
+        shown = [r["source_id"] for r in response.context["page"].object_list]
+        assert shown == ["s0", "s1", "s2", "bad1"]
+        client.post(preview_url + "appliquer/", {"skip_invalid": "on"})
+        assert Structure.objects.count() == 8
+
     def test_unreadable_file_is_refused_on_the_form(self, client, coordinator):
         client.force_login(coordinator)
         response = upload(client, b"")
@@ -243,7 +270,7 @@ class TestBackground:
         preview_url = upload(client, good_csv()).url
         job = ImportJob.load(preview_url.rstrip("/").rsplit("/", 1)[1])
         assert job.status == "planned"
-        assert job.state["progress"]["step"] == "comparaison"
+        assert job.state["progress"] == {"step": "validation", "done": 1, "total": 1}
         client.post(preview_url + "appliquer/")
         assert Structure.objects.count() == 1
 

@@ -70,6 +70,20 @@ class TestPublicList:
         # A non-publishable structure is never found, whatever the search.
         assert listed(client.get(self.url, {"q": "ccas"})) == []
 
+    def test_a_public_list_longer_than_the_cap_is_counted_up_to_it(
+        self, client, world, monkeypatch, django_assert_num_queries
+    ):
+        from tablee.directory import pagination
+
+        monkeypatch.setattr(pagination, "RESULTS_CAP", 2)
+        # EPCI with publishable structures (filter), categories (filters), count of the first
+        # 2 + 1 matches, page
+        with django_assert_num_queries(4):
+            response = client.get(self.url)
+        assert "Plus de 2 structures trouvées : les 2 premières sont listées." in text(response)
+        assert len(listed(response)) == 2
+        assert "1 structure trouvée." in text(client.get(self.url, {"q": "epicerie"}))
+
     def test_a_signed_in_user_sees_the_same_public_list(self, client, world):
         client.force_login(world.coordinator)
         assert world.neighbour.name not in listed(client.get(self.url))

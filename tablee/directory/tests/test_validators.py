@@ -237,3 +237,67 @@ def test_normalize_email_refuses_quoting_the_value(typed):
     message = message_of(normalize_email, typed)
 
     assert message == f"Adresse e-mail invalide : « {typed} ». Exemple : « accueil@exemple.fr »."
+
+
+# The quick paths give the verdicts of the libraries they stand in for.
+
+
+@given(st.from_regex(r"(356000000|[0-9]{9})[0-9]{5}", fullmatch=True))
+def test_siret_check_digit_is_stdnums(digits):
+    from stdnum.fr import siret
+
+    from tablee.directory.validators import _siret_is_valid
+
+    assert _siret_is_valid(digits) == siret.is_valid(digits)
+
+
+def test_siret_check_digit_of_la_poste():
+    from tablee.directory.validators import _siret_is_valid
+
+    assert _siret_is_valid("35600000000048")  # the head office: Luhn
+    assert _siret_is_valid("35600000012346")  # digits adding up to 30: a multiple of 5
+    assert not _siret_is_valid("35600000012345")
+    assert not _siret_is_valid("7328293200007\u0664")  # not ASCII digits
+
+
+ADDRESS_PARTS = st.sampled_from(
+    ["a", "z", "0", "-", ".", "_", "+", "%", "@", "/", "?", "#", ":", " ", "é", "xn--", "fr"]
+)
+
+
+@given(st.lists(ADDRESS_PARTS, max_size=14).map("".join))
+def test_quick_email_check_accepts_only_what_django_accepts(text):
+    from django.core.validators import validate_email
+
+    from tablee.directory.validators import _PLAIN_EMAIL
+
+    if _PLAIN_EMAIL.fullmatch(text):
+        validate_email(text)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["accueil@ccas.fr", "a.b-c+d@sous.domaine-x.fr", "x_y%z@a1.b2.org", "a@b.co"],
+)
+def test_quick_email_check_knows_the_usual_addresses(typed):
+    from tablee.directory.validators import _PLAIN_EMAIL
+
+    assert _PLAIN_EMAIL.fullmatch(typed)
+
+
+@given(st.lists(ADDRESS_PARTS, max_size=14).map(lambda parts: "https://" + "".join(parts)))
+def test_quick_url_check_accepts_only_what_django_accepts(text):
+    from tablee.directory.validators import _PLAIN_URL, _URL_VALIDATOR
+
+    if _PLAIN_URL.fullmatch(text):
+        _URL_VALIDATOR(text)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["https://www.ccas-loudeac.fr", "http://ccas.fr/horaires?jour=lundi", "https://a.fr#x"],
+)
+def test_quick_url_check_knows_the_usual_addresses(typed):
+    from tablee.directory.validators import _PLAIN_URL
+
+    assert _PLAIN_URL.fullmatch(typed)

@@ -75,14 +75,17 @@ class Command(BaseCommand):
         if plan.ignored_rows:
             self.stdout.write(f"{plan.ignored_rows} ligne(s) marquée(s) __ignore__ non lue(s).")
         self._show_refused(plan)
-        duplicates = [row for row in plan.rows if row.duplicates]
-        if duplicates:
-            self.stdout.write(f"{len(duplicates)} doublon(s) probable(s) à vérifier :")
-            for row in duplicates[:MAX_SHOWN]:
+        # The plan keeps a bounded part of the rows of a large file: the counts are its own.
+        duplicates = [row for row in plan.rows if row.duplicates][:MAX_SHOWN]
+        if plan.duplicates:
+            self.stdout.write(f"{plan.duplicates} doublon(s) probable(s) à vérifier :")
+            for row in duplicates:
                 self.stdout.write(f"  {row.location} : {'; '.join(row.duplicates)}")
+            if plan.duplicates > len(duplicates):
+                self.stdout.write(f"  … et {plan.duplicates - len(duplicates)} autre(s).")
         elapsed = time.perf_counter() - started
         self.stdout.write(result.summary())
-        rows = len(plan.rows)
+        rows = plan.total
         if dry_run:
             self.stdout.write(self.style.WARNING("Essai à blanc : rien n'a été écrit."))
         else:
@@ -93,9 +96,9 @@ class Command(BaseCommand):
             )
 
     def _show_refused(self, plan):
-        refused = [row for row in plan.rows if row.action == REFUSED]
-        for row in refused[:MAX_SHOWN]:
+        refused = [row for row in plan.rows if row.action == REFUSED][:MAX_SHOWN]
+        for row in refused:
             for problem in row.problems:
                 self.stderr.write(f"{row.location} : {problem}")
-        if len(refused) > MAX_SHOWN:
-            self.stderr.write(f"… et {len(refused) - MAX_SHOWN} autre(s) ligne(s) refusée(s).")
+        if plan.refused > len(refused):
+            self.stderr.write(f"… et {plan.refused - len(refused)} autre(s) ligne(s) refusée(s).")
