@@ -269,9 +269,13 @@ def registrants_notify(*, session: Session, template: str, base_url: str, **extr
         for registration in registrations.order_by("created_at", "id"):
             try:
                 _send(template, registration, base_url=base_url, **extra)
-            except OSError:  # smtplib errors are OSErrors
-                logger.exception(
-                    "E-mail « %s » non envoyé (inscription %s)", template, registration.pk
+            except OSError as error:  # smtplib errors are OSErrors
+                # The error's class only: smtplib's messages name the refused addresses.
+                logger.error(
+                    "E-mail « %s » non envoyé (inscription %s) : %s",
+                    template,
+                    registration.pk,
+                    type(error).__name__,
                 )
 
     if registration_ids:
@@ -841,8 +845,11 @@ def reminders_send(*, base_url: str, now=None) -> ReminderCounts:
             continue
         try:
             _send("session_reminder", registration, base_url=base_url)
-        except OSError:  # smtplib errors are OSErrors
-            logger.exception("Rappel non envoyé (inscription %s)", registration.pk)
+        except OSError as error:  # smtplib errors are OSErrors
+            # The error's class only: smtplib's messages name the refused addresses.
+            logger.error(
+                "Rappel non envoyé (inscription %s) : %s", registration.pk, type(error).__name__
+            )
             Registration.objects.filter(pk=registration.pk).update(reminder_sent_at=None)
             counts.failed += 1
             continue

@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import logging
 
 import pytest
 from django.core import mail
@@ -80,13 +81,17 @@ def test_someone_promoted_after_the_first_run_is_reminded_by_the_next(world):
     assert mail.outbox[-1].to == [waiting.email]
 
 
-def test_a_failed_e_mail_is_released_for_the_next_run(world, settings):
+def test_a_failed_e_mail_is_released_for_the_next_run(world, settings, caplog):
     session = future_session(world.t1, days=1)
     [registration] = register(session)
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 1
-    counts = services.reminders_send(base_url="https://tablee.example.org")
+    with caplog.at_level(logging.ERROR):
+        counts = services.reminders_send(base_url="https://tablee.example.org")
     assert (counts.sent, counts.failed) == (0, 1)
+    assert "Rappel non envoyé" in caplog.text
+    assert registration.email not in caplog.text
+    assert all(record.exc_info is None for record in caplog.records)
     registration.refresh_from_db()
     assert registration.reminder_sent_at is None
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
