@@ -691,18 +691,41 @@ def measure_network(runs: int, say) -> list[Result]:
     return [finished, *results]
 
 
+# Runs the measured command in a child of its own and writes down that child's peak RSS. Python's
+# subprocess starts a process by vfork: until it calls exec, the new process shares this one's
+# memory, and Linux counts that memory in the new process's peak (ru_maxrss). This runner holds a
+# whole generated file in memory; a small launcher in between starts the command from a process
+# of a few megabytes, so that the peak read is the command's own.
+LAUNCHER = """
+import os, sys
+peak_file, command = sys.argv[1], sys.argv[2:]
+pid = os.fork()
+if pid == 0:
+    os.execv(command[0], command)
+_, status, usage = os.wait4(pid, 0)
+with open(peak_file, "w") as peak:
+    peak.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_command(args: list[str], env: dict) -> tuple[float, float, str, int]:
     """Run a command; returns (seconds, peak RSS in MB of that process, output, exit status)."""
-    with tempfile.TemporaryFile() as out:
+    with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile("r") as peak:
         started = time.perf_counter()
-        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(process.pid, 0)
+        status = subprocess.call(
+            [sys.executable, "-c", LAUNCHER, peak.name, *args],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         elapsed = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
+        kilobytes = int(peak.read() or 0)
         out.seek(0)
         output = out.read().decode("utf-8", "replace")
     # ru_maxrss is in kilobytes on Linux.
-    return elapsed, usage.ru_maxrss / 1024, output, process.returncode
+    return elapsed, kilobytes / 1024, output, status
 
 
 def measure_full_export(env: dict, say) -> Result:
@@ -808,6 +831,120 @@ def raw_insert_rate(rows: list[dict], directory: Path) -> tuple[float, float]:
     return len(values) / seconds, seconds
 
 
+def import_floor(source: Path, database: Path) -> tuple[float, float, int]:
+    """The least any import of ``source`` can cost on this machine: decoding its JSON lines, then
+    writing its rows, already shaped, into Tablée's own tables in a copy of the database (the
+    structures, the services and their link tables, with their indexes and foreign keys) by a
+    bare sqlite3 executemany, without checking or comparing anything.
+
+    Returns (seconds to decode, seconds to write, rows written in all tables). Shaping the rows
+    (columns, defaults, identifiers) is left out of the time, as it is for the raw insert; the
+    decoding runs without the garbage collector, the fastest it can be.
+    """
+    import gc
+
+    from django.db import connection as django_connection
+
+    from tablee.core.text import fold
+    from tablee.directory.importers import (
+        SERVICE_M2M,
+        SERVICE_MODEL_FIELDS,
+        STRUCTURE_M2M,
+        STRUCTURE_MODEL_FIELDS,
+        OrderedIds,
+    )
+    from tablee.directory.imports import IMPORT_PAGE_CACHE_KIB
+    from tablee.directory.models import Category, Service, Structure
+
+    gc.disable()
+    try:
+        started = time.perf_counter()
+        with open(source, encoding="utf-8") as handle:
+            records = [json.loads(line) for line in handle]
+        decode_seconds = time.perf_counter() - started
+    finally:
+        gc.enable()
+
+    categories = {(c.kind, c.value): c.pk for c in Category.objects.all()}
+    # Increasing keys, as the import gives its new rows: written at the end of each index.
+    new_pk = OrderedIds()
+    now = datetime.now(UTC)
+
+    def shaper(model, mapping):
+        fields = [f for f in model._meta.concrete_fields]
+        defaults = {
+            f.attname: f.get_db_prep_save(
+                now
+                if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+                else f.get_default(),
+                django_connection,
+            )
+            for f in fields
+        }
+        by_attname = {f.attname: f for f in fields}
+        wanted = {key: name for key, name in mapping.items() if name in by_attname}
+
+        def shaped(record, extra):
+            values = dict(defaults)
+            for key, name in wanted.items():
+                if record.get(key) is not None:
+                    values[name] = by_attname[name].get_db_prep_save(record[key], django_connection)
+            values.update(extra)
+            return tuple(values[f.attname] for f in fields)
+
+        columns = ", ".join(f'"{f.column}"' for f in fields)
+        sql = f"INSERT INTO {model._meta.db_table} ({columns}) VALUES ({', '.join('?' * len(fields))})"
+        return shaped, sql
+
+    structure_row, structure_sql = shaper(Structure, STRUCTURE_MODEL_FIELDS)
+    service_row, service_sql = shaper(Service, SERVICE_MODEL_FIELDS)
+    structures, services = [], []
+    links = {relation: [] for relation, _ in [*STRUCTURE_M2M.values(), *SERVICE_M2M.values()]}
+    pks = {}
+    for record in records:
+        pk = new_pk().hex
+        common = {"id": pk, "source": record["source"], "source_id": record["id"]}
+        if "structure_id" in record:
+            structure_id = pks[record["structure_id"]]
+            services.append(service_row(record, {**common, "structure_id": structure_id}))
+            spec = SERVICE_M2M
+        else:
+            pks[record["id"]] = pk
+            structures.append(structure_row(record, {**common, "search_name": fold(record["nom"])}))
+            spec = STRUCTURE_M2M
+        for key, (relation, kind) in spec.items():
+            for value in record.get(key) or []:
+                links[relation].append((pk, categories[(kind, value)]))
+    del records
+    link_sql = {}
+    for model, spec in ((Structure, STRUCTURE_M2M), (Service, SERVICE_M2M)):
+        for relation, _ in spec.values():
+            through = getattr(model, relation).through
+            owner = f"{model._meta.model_name}_id"
+            link_sql[relation] = (
+                f"INSERT INTO {through._meta.db_table} ({owner}, category_id) VALUES (?, ?)"
+            )
+
+    connection = sqlite3.connect(database)
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=NORMAL",
+        "foreign_keys=ON",
+        f"cache_size=-{IMPORT_PAGE_CACHE_KIB}",
+    ):
+        connection.execute(f"PRAGMA {pragma}")
+    started = time.perf_counter()
+    with connection:
+        connection.executemany(structure_sql, structures)
+        connection.executemany(service_sql, services)
+        for relation, pairs in links.items():
+            connection.executemany(link_sql[relation], pairs)
+    write_seconds = time.perf_counter() - started
+    connection.close()
+    written = len(structures) + len(services) + sum(len(pairs) for pairs in links.values())
+    return decode_seconds, write_seconds, written
+
+
 def measure_import(scale_name: str, env: dict, database_url: str | None, say) -> list[Result]:
     """``manage.py import_structures`` of a generated data·inclusion file, on a copy of the
     benchmark database (the original stays as seeded), beside the raw insert rate."""
@@ -823,10 +960,15 @@ def measure_import(scale_name: str, env: dict, database_url: str | None, say) ->
         size = source.stat().st_size
         child_env = {**env, "TABLEE_MAX_DIRECTORY_IMPORT_BYTES": str(max(size * 2, 50 * 2**20))}
         drop_copy = None
+        floor = None
         if not database_url:
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             copy = tmp / "import.sqlite3"
+            shutil.copyfile(sqlite_path(scale_name), copy)
+            floor = import_floor(source, copy)
+            # The floor wrote into the copy: the import gets a fresh one.
+            copy.unlink()
             shutil.copyfile(sqlite_path(scale_name), copy)
             child_env["TABLEE_SQLITE_PATH"] = str(copy)
         elif connection.vendor == "postgresql":
@@ -885,7 +1027,40 @@ def measure_import(scale_name: str, env: dict, database_url: str | None, say) ->
         },
     )
     say(f"{result.name} : {import_seconds:.1f} s, {percent:.1f} % du brut, {rss:.0f} Mo")
-    return [result]
+    if floor is None:
+        return [result]
+    decode_seconds, write_seconds, written = floor
+    floor_seconds = decode_seconds + write_seconds
+    floor_percent = 100 * raw_seconds / floor_seconds
+    if status == 0:
+        result.note = f"{import_seconds / floor_seconds:.1f}× le plancher"
+        result.extra["floor_seconds"] = floor_seconds
+    floor_result = Result(
+        name="plancher de l'import (lecture JSON, écriture nue dans les tables de Tablée)",
+        kind="import",
+        median_ms=floor_seconds * 1000,
+        min_ms=floor_seconds * 1000,
+        max_ms=floor_seconds * 1000,
+        runs=1,
+        reference=f"brut {raw_rate:.0f} l/s",
+        ratio=floor_percent,
+        ratio_label=f"{len(rows) / floor_seconds:.0f} l/s = {floor_percent:.1f} %",
+        note=(
+            f"lecture {decode_seconds:.1f} s + écriture {write_seconds:.1f} s de {written} "
+            "lignes, sans aucune vérification"
+        ),
+        extra={
+            "rows": len(rows),
+            "decode_seconds": decode_seconds,
+            "write_seconds": write_seconds,
+            "rows_written": written,
+        },
+    )
+    say(
+        f"plancher de l'import : {floor_seconds:.1f} s ({decode_seconds:.1f} s de lecture, "
+        f"{write_seconds:.1f} s d'écriture), {floor_percent:.1f} % du brut"
+    )
+    return [floor_result, result]
 
 
 def _postgres_copy(database_url: str):

@@ -8,14 +8,17 @@ whole by the real import, and that the table prints.
 
 import io
 import json
+import sqlite3
 
 import pytest
+from django.conf import settings
 
 from benchmarks.common import Scale
 from benchmarks.run import (
     Result,
     demo_scope,
     import_file,
+    import_floor,
     main,
     measure_downloads,
     measure_exports,
@@ -162,6 +165,45 @@ def test_generated_file_is_accepted_whole_by_the_real_import(seeded, tmp_path):
     assert len(result.plan.rows) == len(rows)
     rate, seconds = raw_insert_rate(rows, tmp_path)
     assert rate > 0 and seconds > 0
+
+
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
+    reason="the import floor is a SQLite measurement (beside a sqlite3 raw insert)",
+)
+def test_import_floor_writes_every_row_of_the_file_into_a_copy(transactional_db, tmp_path):
+    from django.db import connection
+
+    from tablee.directory.models import Service, Structure
+
+    seed(TINY)
+    path = tmp_path / "import.jsonl"
+    rows = import_file("association", path, structures=40)
+    copy = tmp_path / "copy.sqlite3"
+    # A copy of the test database, as the runner copies the benchmark's (outside a transaction:
+    # hence transactional_db).
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM INTO %s", [str(copy)])
+    decode_seconds, write_seconds, written = import_floor(path, copy)
+    assert decode_seconds > 0 and write_seconds > 0
+    links = sum(
+        len(row.get(key) or [])
+        for row in rows
+        for key in ("thematiques", "publics", "reseaux_porteurs")
+    )
+    assert written == len(rows) + links
+    check = sqlite3.connect(copy)
+    counts = [
+        check.execute(
+            f"SELECT COUNT(*) FROM {model._meta.db_table} WHERE source = 'bench-import'"
+        ).fetchone()[0]
+        for model in (Structure, Service)
+    ]
+    check.close()
+    services = sum(1 for row in rows if "structure_id" in row)
+    assert counts == [len(rows) - services, services]
+    # The test database itself is left as it was.
+    assert not Structure.objects.filter(source="bench-import").exists()
 
 
 def test_table_and_growth_print():
