@@ -11,6 +11,7 @@ they enforce (search name, open days, version, position) are applied below in th
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
 from types import SimpleNamespace
@@ -36,6 +37,7 @@ from tablee.directory.importers import (
     Progress,
     _folded,
     _no_progress,
+    fewer_collections,
     position_for,
     read_files,
 )
@@ -92,7 +94,11 @@ def directory_import(
     only in the communes of their scope.
     """
     reading = read_files(files, mapping=mapping)
-    with transaction.atomic(), _page_cache(0 if dry_run else IMPORT_PAGE_CACHE_KIB):
+    with (
+        fewer_collections(),
+        transaction.atomic(),
+        _page_cache(0 if dry_run else IMPORT_PAGE_CACHE_KIB),
+    ):
         planner = Planner(
             reading,
             default_source=source,
@@ -145,34 +151,49 @@ class Writer:
 
     def __init__(self):
         self.now = timezone.now()
-        self.structures = _Table(Structure, self.now)
-        self.services = _Table(Service, self.now)
+        # A key is prepared once for its row, its links and the services that point to it.
+        self.keys = {Structure: _Keys(Structure), Service: _Keys(Service)}
+        self.structures = _Table(Structure, self.now, self.keys)
+        self.services = _Table(Service, self.now, self.keys)
 
     def write(self, rows: list[PlanRow]) -> None:
         structures = [r for r in rows if r.kind == STRUCTURE and r.action in {CREATE, UPDATE}]
         services = [r for r in rows if r.kind == SERVICE and r.action in {CREATE, UPDATE}]
         if structures:
             self._write_structures(structures)
-            _write_links(Structure, "structure_id", STRUCTURE_M2M, structures)
+            _write_links(Structure, "structure_id", STRUCTURE_M2M, structures, self.keys[Structure])
         if services:
             self._write_services(services)
-            _write_links(Service, "service_id", SERVICE_M2M, services)
+            _write_links(Service, "service_id", SERVICE_M2M, services, self.keys[Service])
+        for keys in self.keys.values():
+            keys.clear()
 
     def _write_structures(self, rows: list[PlanRow]) -> None:
         new, changed = [], []
         for row in rows:
-            fields = {k: v for k, v in row.fields.items() if k not in ("latitude", "longitude")}
+            fields = row.fields
             position = position_for(row)
             if row.action == CREATE:
-                values = {"id": row.pk, "source": row.source, "source_id": row.source_id}
-                values.update(fields)
-                values.update(_derived(fields.get("name", ""), fields.get("opening_hours", "")))
+                values = {
+                    **fields,
+                    "id": row.pk,
+                    "source": row.source,
+                    "source_id": row.source_id,
+                    **_derived(fields.get("name", ""), fields.get("opening_hours", "")),
+                }
+                # The file's coordinates are stored through the position only.
+                values.pop("latitude", None)
+                values.pop("longitude", None)
                 if position is not None:
                     values["latitude"], values["longitude"] = position[0], position[1]
                     values["location_is_approximate"] = position[2]
                 new.append(values)
             else:
-                values = {name: fields[name] for name in row.changes if name in fields}
+                values = {
+                    name: fields[name]
+                    for name in row.changes
+                    if name in fields and name not in ("latitude", "longitude")
+                }
                 if position is not None:
                     values["latitude"], values["longitude"] = position[0], position[1]
                     values["location_is_approximate"] = position[2]
@@ -191,9 +212,9 @@ class Writer:
         new, changed = [], []
         for row in rows:
             if row.action == CREATE:
-                values = {"id": row.pk, "source": row.source, "source_id": row.source_id}
-                values.update(row.fields)
-                new.append(values)
+                new.append(
+                    {**row.fields, "id": row.pk, "source": row.source, "source_id": row.source_id}
+                )
             else:
                 changed.append(
                     (row.pk, {name: row.fields[name] for name in row.changes if name in row.fields})
@@ -205,9 +226,28 @@ class Writer:
 def _derived(name: str, opening_hours: str) -> dict:
     """The model's own rule for its derived fields (``refresh_derived_fields``), without an
     instance, and with the folded name the planner has just computed for the same rows."""
+    return {"search_name": _folded(name), "open_days": _open_days(opening_hours)}
+
+
+@lru_cache(maxsize=4096)
+def _open_days(opening_hours: str) -> str:
+    # A few hundred different hours come back on every row of a national file.
     derived = SimpleNamespace(name="", opening_hours=opening_hours)
     Structure.refresh_derived_fields(derived)
-    return {"search_name": _folded(name), "open_days": derived.open_days}
+    return derived.open_days
+
+
+class _Keys(dict):
+    """The primary keys of ``model``'s rows prepared for the database, each prepared once."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.field = model._meta.pk
+        self.connection = connections[router.db_for_write(model)]
+
+    def __missing__(self, pk):
+        prepared = self[pk] = self.field.get_db_prep_save(pk, self.connection)
+        return prepared
 
 
 # Fields whose values the database takes as they come from the plan: texts (str), numbers and
@@ -240,8 +280,9 @@ class _Table:
     are prepared by each field as the ORM would.
     """
 
-    def __init__(self, model, now):
+    def __init__(self, model, now, keys: dict):
         self.model = model
+        self.keys = keys
         self.connection = connections[router.db_for_write(model)]
         self.fields = [f for f in model._meta.concrete_fields if not isinstance(f, AutoFieldMixin)]
         # (attname, value when not given, stamped with now, preparation), in column order.
@@ -257,6 +298,12 @@ class _Table:
         self.now = self.stamp.get_db_prep_save(now, self.connection)
 
     def _preparer(self, f):
+        # The table's own key, or a key of a row written in the same chunk (a service's
+        # structure): prepared once for all the rows that hold it.
+        key = f.target_field if f.is_relation else f
+        keys = self.keys.get(key.model) if key.primary_key else None
+        if keys is not None:
+            return keys.__getitem__
         internal = f.get_internal_type()
         if f.is_relation:
             internal = f.target_field.get_internal_type()
@@ -318,7 +365,7 @@ class _Table:
         for pk, values in rows:
             columns = tuple(sorted(values))
             params = [self._prepared(name, values[name]) for name in columns]
-            params += [self.now, meta.pk.get_db_prep_save(pk, self.connection)]
+            params += [self.now, self.keys[self.model][pk]]
             by_columns.setdefault(columns, []).append(params)
         quote = self.connection.ops.quote_name
         version = quote(meta.get_field("version").column)
@@ -333,7 +380,7 @@ class _Table:
                     cursor.executemany(sql, params[start : start + BATCH])
 
 
-def _write_links(model, owner_field: str, spec: dict, rows: list[PlanRow]) -> None:
+def _write_links(model, owner_field: str, spec: dict, rows: list[PlanRow], keys: _Keys) -> None:
     """Replace the many-to-many links that changed (and those of new rows) in bulk."""
     for relation, _ in spec.values():
         through = getattr(model, relation).through
@@ -357,7 +404,7 @@ def _write_links(model, owner_field: str, spec: dict, rows: list[PlanRow]) -> No
         sql = f"INSERT INTO {table} ({columns[0]}, {columns[1]}) VALUES (%s, %s)"
         pairs = []
         for r in touched:
-            pk = owner.get_db_prep_save(r.pk, connection)
+            pk = keys[r.pk]
             pairs += [(pk, category_id) for category_id in r.m2m[relation]]
         if pairs:
             with connection.cursor() as cursor:
