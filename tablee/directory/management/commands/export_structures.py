@@ -15,6 +15,11 @@ class Command(BaseCommand):
         "Les noms des professionnel·les ne sont jamais exportés."
     )
 
+    # A data command, often run on the whole directory: the system checks would import every view
+    # of the site (PDF and office libraries, about 55 MB) that it never uses. `manage.py check`
+    # runs them when the site is deployed.
+    requires_system_checks = []
+
     def add_arguments(self, parser):
         parser.add_argument("--format", dest="fmt", choices=sorted(FORMATS), required=True)
         parser.add_argument(

@@ -18,6 +18,11 @@ class Command(BaseCommand):
         "Réimporter le même fichier ne change rien."
     )
 
+    # A data command, often run on a national file: the system checks would import every view
+    # of the site (PDF and office libraries, about 55 MB) that it never uses. `manage.py check`
+    # runs them when the site is deployed.
+    requires_system_checks = []
+
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+", type=Path, metavar="FICHIER")
         parser.add_argument(
