@@ -728,6 +728,16 @@ def run_command(args: list[str], env: dict) -> tuple[float, float, str, int]:
     return elapsed, kilobytes / 1024, output, status
 
 
+def _one_run(seconds: float) -> dict:
+    """The timings of a Result measured once (a command, a whole import)."""
+    return {
+        "median_ms": seconds * 1000,
+        "min_ms": seconds * 1000,
+        "max_ms": seconds * 1000,
+        "runs": 1,
+    }
+
+
 def measure_full_export(env: dict, say) -> Result:
     """``manage.py export_structures`` of the whole database, as an operator runs it."""
     with tempfile.TemporaryDirectory(dir=VAR) as tmp:
@@ -749,10 +759,7 @@ def measure_full_export(env: dict, say) -> Result:
     result = Result(
         name="export_structures di-json (toute la base)",
         kind="export",
-        median_ms=seconds * 1000,
-        min_ms=seconds * 1000,
-        max_ms=seconds * 1000,
-        runs=1,
+        **_one_run(seconds),
         reference=f"{rows} lignes",
         ratio_label=f"{rows / seconds:.0f} l/s" if seconds else "—",
         peak_mb=rss,
@@ -1038,10 +1045,7 @@ def measure_import(scale_name: str, env: dict, database_url: str | None, say) ->
     floor_result = Result(
         name="plancher de l'import (lecture JSON, écriture nue dans les tables de Tablée)",
         kind="import",
-        median_ms=floor_seconds * 1000,
-        min_ms=floor_seconds * 1000,
-        max_ms=floor_seconds * 1000,
-        runs=1,
+        **_one_run(floor_seconds),
         reference=f"brut {raw_rate:.0f} l/s",
         ratio=floor_percent,
         ratio_label=f"{len(rows) / floor_seconds:.0f} l/s = {floor_percent:.1f} %",
