@@ -8,7 +8,9 @@ whole by the real import, and that the table prints.
 
 import io
 import json
+import os
 import sqlite3
+import sys
 
 import pytest
 from django.conf import settings
@@ -28,6 +30,7 @@ from benchmarks.run import (
     print_growth,
     print_table,
     raw_insert_rate,
+    run_command,
     territory_report_pdf,
 )
 from benchmarks.seed import ADMIN_EMAIL, is_seeded, seed
@@ -303,3 +306,15 @@ def test_the_seed_fills_plans_sessions_and_links_of_the_other_programmes(seeded)
         .exclude(place_structure=None)
         .exists()
     )
+
+
+def test_a_command_s_peak_memory_is_its_own_not_the_runner_s():
+    # The runner holds 300 MB; the command itself about 60 MB more than an empty Python.
+    ballast = b"x" * (300 * 2**20)
+    seconds, peak_mb, output, status = run_command(
+        [sys.executable, "-c", "data = b'y' * (60 * 2**20); print('fait', len(data))"],
+        dict(os.environ),
+    )
+    assert status == 0 and "fait" in output and seconds > 0
+    assert 60 <= peak_mb < 200
+    assert len(ballast) == 300 * 2**20
