@@ -296,16 +296,27 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
-# Cache: the rate limits of the public questionnaire (diagnostic). One process keeps its own
-# counters in memory; a deployment with several application servers points TABLEE_CACHE_URL at a
-# shared Redis (redis://host:6379/0), so that the limits hold across servers.
+# Caches. "default" holds what must be the same for every process of the server: the rate limits
+# of the public links and the one-time marks of the anonymous evaluations. By default a table of
+# the database (created by a migration of ``core``), shared by every worker process and kept
+# across restarts, so that a limit or a « déjà envoyé » holds whichever process answers; a large
+# deployment points TABLEE_CACHE_URL at a shared Redis (redis://host:6379/0) to spare the database
+# these writes. "local" holds what each process may compute again on its own (drawn charts).
 TABLEE_CACHE_URL = env_str("TABLEE_CACHE_URL", "")
+CACHE_TABLE = "tablee_cache"
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": TABLEE_CACHE_URL}
         if TABLEE_CACHE_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tablee"}
-    )
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": CACHE_TABLE,
+            # Beyond this many live entries the cache drops a third of them, a mark of an
+            # evaluation among them (300 by default: one busy evening of public links).
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    ),
+    "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tablee"},
 }
 # Public FIES questionnaire: submissions accepted per link and per client (salted hash of the
 # address, never the address) within a window of TABLEE_FIES_RATE_WINDOW seconds.

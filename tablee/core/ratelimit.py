@@ -1,8 +1,9 @@
 """Slowing floods down on the public links (questionnaires, proposals, registrations, check-in).
 
 Nothing about the person is kept: the client is known by a salted hash of its address that lives a
-few minutes in the cache, never by the address. The counters live in the cache: the process's own
-memory by default, a shared Redis when TABLEE_CACHE_URL is set (several application servers).
+few minutes in the cache, never by the address. The counters live in the cache: a table of the
+database by default (shared by the server's worker processes), a shared Redis when TABLEE_CACHE_URL
+is set.
 """
 
 from django.conf import settings

@@ -13,7 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from django.core.cache import caches
 
 from tablee.core.charts import horizontal_bar_chart, svg_data_uri
 from tablee.core.disclosure import (
@@ -141,7 +141,8 @@ class Chart:
     def uri(self) -> str:
         """The SVG as a data: URI, cached: matplotlib takes tens of milliseconds per chart."""
         key = "reports-chart-" + _digest([self.title, self.labels, self.values, self.value_label])
-        uri = cache.get(key)
+        # Each process draws a chart once: no need to share it (the "local" cache).
+        uri = caches["local"].get(key)
         if uri is None:
             svg = horizontal_bar_chart(
                 self.labels,
@@ -151,7 +152,7 @@ class Chart:
                 value_label=self.value_label,
             )
             uri = svg_data_uri(svg)
-            cache.set(key, uri, CHART_CACHE_SECONDS)
+            caches["local"].set(key, uri, CHART_CACHE_SECONDS)
         return uri
 
 
