@@ -27,7 +27,6 @@ import shutil
 import tempfile
 import threading
 import time
-import unicodedata
 import uuid
 import zipfile
 from collections import defaultdict
@@ -1624,7 +1623,7 @@ class Planner:
                 if code not in self.communes:
                     codes.add(code)
             elif values.get("commune"):
-                name = _fold(values["commune"])
+                name = fold(values["commune"])
                 if name not in self.names_read:
                     names.add(name)
         for chunk in _chunks(codes):
@@ -1775,7 +1774,7 @@ class Planner:
         if name and postal:
             found = []
             for departement in _departements_of(postal):
-                found += self.communes_by_name.get((_fold(name), departement), [])
+                found += self.communes_by_name.get((fold(name), departement), [])
             if len(found) == 1:
                 return self.communes[found[0]]
             problems.append(
@@ -2032,39 +2031,7 @@ def _changes(existing: dict, fields: dict) -> list[str]:
 
 @lru_cache(maxsize=8192)
 def _folded(text: str) -> str:
-    return _fold(text)
-
-
-class _FoldedCharacters(dict):
-    """What ``fold`` makes of each character ({code point: text}), worked out when first met."""
-
-    def __missing__(self, code: int) -> str:
-        character = chr(code)
-        kept = "".join(
-            c for c in unicodedata.normalize("NFKD", character) if not unicodedata.combining(c)
-        )
-        if "\u03a3" in kept:
-            folded = "\x00"  # Σ: see _fold
-        else:
-            lowered = kept.lower().replace("œ", "oe").replace("æ", "ae")
-            folded = "".join(c if c.isalnum() else " " for c in lowered)
-        self[code] = folded
-        return folded
-
-
-_FOLDED_CHARACTERS = _FoldedCharacters()
-
-
-def _fold(text: str) -> str:
-    """Exactly ``tablee.core.text.fold``, three times quicker: each step of ``fold``
-    (decomposition, marks dropped, lower case, ligatures, punctuation to spaces) works on one
-    character at a time, so a table of folded characters does it in one ``translate``. The one
-    exception is the lower case of Σ, which depends on its neighbours (a final ς): a text holding
-    one goes through ``fold`` itself (a NUL never comes out of the table otherwise)."""
-    folded = text.translate(_FOLDED_CHARACTERS)
-    if "\x00" in folded:
-        return fold(text)
-    return " ".join(folded.split())
+    return fold(text)
 
 
 def _departements_of(postal_code: str) -> list[str]:

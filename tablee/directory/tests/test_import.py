@@ -839,49 +839,6 @@ class TestLargeFiles:
             next(records)
         assert caught.value.problems[0].line == 2
 
-    @pytest.mark.parametrize(
-        "name",
-        [
-            "",
-            "   ",
-            "Loudéac",
-            "LOUDEAC",
-            "L'Île-Tudy",
-            "L’Hôpital-Camfrout",
-            "Saint-Brieuc  —  Centre",
-            "Œuvre de l'Hospitalité du Cœur",
-            "Ætherium et Cæcilia",
-            "Épicerie « Solidaire » n°12 (fictive)",
-            "Restos du cœur · 22",
-            "ﬁnances ½ tarif Ⅻ ²³ ﬀ",
-            "ĲSSELMEER Ǆemal ẞtraße",
-            "İstanbul",
-            "ΟΔΟΣ ΣΟΦΙΑΣ",
-            "Σ",
-            "⅀ summa",
-            "Москва — центр",
-            "서울 한국",
-            "東京 ＡＢＣ１２３",
-            "e\u0301te\u0301\u034f café",
-            "tab\tnew\nline\u00a0nbsp\u202fnarrow",
-            "\x00nul",
-        ],
-    )
-    def test_the_quick_fold_of_an_import_is_exactly_fold(self, name):
-        from tablee.core.text import fold
-        from tablee.directory.importers import _fold
-
-        assert _fold(name) == fold(name)
-
-    def test_the_quick_fold_agrees_with_fold_on_every_character_of_the_common_scripts(self):
-        from tablee.core.text import fold
-        from tablee.directory.importers import _fold
-
-        for code in range(0x3000):
-            character = chr(code)
-            for text in (character, f"Ab{character}c", f"ΑΣ{character}"):
-                assert _fold(text) == fold(text), hex(code)
-
     def test_the_collector_gets_its_usual_threshold_back(self, tmp_path, loudeac):
         import gc
 
