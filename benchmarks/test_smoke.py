@@ -174,7 +174,9 @@ def test_generated_file_is_accepted_whole_by_the_real_import(seeded, tmp_path):
     settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
     reason="the import floor is a SQLite measurement (beside a sqlite3 raw insert)",
 )
-def test_import_floor_writes_every_row_of_the_file_into_a_copy(transactional_db, tmp_path):
+def test_import_floor_writes_every_row_of_the_file_into_a_copy(
+    transactional_db, django_db_serialized_rollback, tmp_path
+):
     from django.db import connection
 
     from tablee.directory.models import Service, Structure
@@ -184,7 +186,8 @@ def test_import_floor_writes_every_row_of_the_file_into_a_copy(transactional_db,
     rows = import_file("association", path, structures=40)
     copy = tmp_path / "copy.sqlite3"
     # A copy of the test database, as the runner copies the benchmark's (outside a transaction:
-    # hence transactional_db).
+    # hence transactional_db; the serialized rollback gives it back the referential that an
+    # earlier transactional test may have flushed).
     with connection.cursor() as cursor:
         cursor.execute("VACUUM INTO %s", [str(copy)])
     decode_seconds, write_seconds, written = import_floor(path, copy)
