@@ -878,7 +878,7 @@ def import_floor(source: Path, database: Path) -> tuple[float, float, int]:
     now = datetime.now(UTC)
 
     def shaper(model, mapping):
-        fields = [f for f in model._meta.concrete_fields]
+        fields = list(model._meta.concrete_fields)
         defaults = {
             f.attname: f.get_db_prep_save(
                 now
@@ -974,8 +974,14 @@ def measure_import(scale_name: str, env: dict, database_url: str | None, say) ->
             copy = tmp / "import.sqlite3"
             shutil.copyfile(sqlite_path(scale_name), copy)
             floor = import_floor(source, copy)
-            # The floor wrote into the copy: the import gets a fresh one.
-            copy.unlink()
+            # The floor wrote into the copy: the import gets a fresh one (and no journal of the
+            # old one, which SQLite would replay into it).
+            for written in (
+                copy,
+                copy.with_name(f"{copy.name}-wal"),
+                copy.with_name(f"{copy.name}-shm"),
+            ):
+                written.unlink(missing_ok=True)
             shutil.copyfile(sqlite_path(scale_name), copy)
             child_env["TABLEE_SQLITE_PATH"] = str(copy)
         elif connection.vendor == "postgresql":
