@@ -10,6 +10,10 @@
 Documents leave the association: their counts of persons are always masked (INSEE rule), whoever
 downloads them. Every table of persons comes from one suppression per document (see
 blocks.people_table).
+
+Either document also exists for one territory alone (``build_territory_document``): the same
+blocks, with the territory's figures; its counts of persons are cut from the programme's suppressed
+table, so that the territory's document and the programme's mask the same cells.
 """
 
 import datetime
@@ -54,6 +58,7 @@ from tablee.reports.selectors import (
     ReportExtras,
     actions_done_on,
     collect_figures,
+    collect_people,
     collect_report_extras,
     up_to,
 )
@@ -72,6 +77,13 @@ class ReportDocument:
     territories: list
     blocks: list
     generated_on: datetime.date = field(default_factory=timezone.localdate)
+    territory: object = None  # the ProgrammeTerritory of a territory's document, else None
+
+    @property
+    def title(self) -> str:
+        if self.territory is None:
+            return self.report.title
+        return f"{self.report.title} — {self.territory.territory.name}"
 
     @property
     def kind_label(self) -> str:
@@ -110,6 +122,56 @@ def build_document(report: Report) -> ReportDocument:
     )
 
 
+def build_territory_document(report: Report, pt) -> ReportDocument:
+    """The blocks of ``report`` for ``pt`` alone, a territory of the report's programme: the
+    programme's texts, the territory's figures, masked like the programme's document (whoever
+    reads: documents leave the association).
+
+    Its counts of persons are cut from the suppressed table of ALL the programme's territories,
+    exactly as in ``build_document`` and the dashboards: suppressed on its own, a territory's row
+    would mask other cells than the programme's document, and the two together would give them
+    away."""
+    programme = report.programme
+    territories = list(programme.territories.select_related("territory"))
+    shown = next((t for t in territories if t.pk == pt.pk), None)
+    if shown is None:
+        raise ValueError(f"Territory {pt.pk} is not in the programme of report {report.pk}.")
+    if report.kind == Report.Kind.FINAL_EVALUATION:
+        blocks, period = _evaluation_blocks(report, territories, shown=shown)
+    else:
+        period = report_period(report)
+        figures = collect_figures(programme, [shown], period)
+        extras = collect_report_extras(figures)
+        people, _ = collect_people([t.pk for t in territories], period)
+        blocks = _funder_report_blocks(
+            report, figures, extras, people=_programme_people(people, territories, [shown])
+        )
+    blocks.insert(
+        0,
+        Paragraph(
+            f"Ce document est la partie du rapport « {report.title} » consacrée au territoire "
+            f"{shown.territory.name} : les textes sont ceux du programme, les chiffres ceux du "
+            "territoire seul.",
+            note=True,
+        ),
+    )
+    return ReportDocument(
+        report=report,
+        programme=programme,
+        period=period,
+        territories=[shown],
+        blocks=blocks,
+        territory=shown,
+    )
+
+
+def _programme_people(people, territories: list, shown: list) -> PeopleView:
+    """The rows ``shown`` of the programme's table of persons, suppressed over all its
+    ``territories`` (``people``: (pt_id, audience) -> persons, for all of them)."""
+    table = people_table(people, [pt.pk for pt in territories], masked=True)
+    return PeopleView(table, shown, all_shown=len(shown) == len(territories))
+
+
 def _narrative(report: Report, section) -> Narrative:
     return Narrative(
         section_key=section.key,
@@ -122,16 +184,21 @@ def _narrative(report: Report, section) -> Narrative:
 # ---- The funder report -------------------------------------------------------------------------
 
 
-def _funder_report_blocks(report: Report, figures: Figures, extras: ReportExtras) -> list:
+def _funder_report_blocks(
+    report: Report, figures: Figures, extras: ReportExtras, *, people: PeopleView | None = None
+) -> list:
+    """The blocks of the funder report over ``figures.territories``; ``people`` is the part of
+    the programme's table of persons to show when they are not all the programme's territories."""
     territories = figures.territories
-    people = PeopleView(
-        people_table(figures.people, [pt.pk for pt in territories], masked=True),
-        territories,
-        all_shown=True,
-    )
+    if people is None:
+        people = _programme_people(figures.people, territories, territories)
+    if people.all_shown:
+        audience_entries = people.table.column_totals
+    else:  # one territory of several: its row of the programme's table
+        (shown,) = people.visible
+        audience_entries = people.table.cells[shown.pk]
     audience_total = {
-        audience: suppressed_cell(people.table.column_totals[audience])
-        for audience in Audience.values
+        audience: suppressed_cell(audience_entries[audience]) for audience in Audience.values
     }
     identified, addressed = figures.needs()
     answers, mean = figures.evaluation_summary()
@@ -253,7 +320,8 @@ def _funder_report_blocks(report: Report, figures: Figures, extras: ReportExtras
     blocks.append(Heading("Tableaux de suivi", anchor="tableaux", page_break=True))
     blocks += _funder_tables(figures, extras, people)
 
-    blocks.append(Heading("Pages par territoire", anchor="territoires", page_break=True))
+    pages = "Pages par territoire" if len(territories) > 1 else "Page du territoire"
+    blocks.append(Heading(pages, anchor="territoires", page_break=True))
     for index, pt in enumerate(territories):
         blocks += _territory_page(figures, people, pt, first=index == 0)
 
@@ -508,7 +576,9 @@ def _share_cell(linked: int, total: int) -> Cell:
     return Cell(value, text=percent(linked, total))
 
 
-def _evaluation_blocks(report: Report, territories: list) -> tuple[list, Period]:
+def _evaluation_blocks(report: Report, territories: list, *, shown=None) -> tuple[list, Period]:
+    """The evaluation over all the programme's ``territories``, or only the table of ``shown``
+    (one of them), whose masked cells are those of the programme's evaluation."""
     programme = report.programme
     start_day = report.period_start
     end_day = min(report.period_end, timezone.localdate())
@@ -630,10 +700,13 @@ def _evaluation_blocks(report: Report, territories: list) -> tuple[list, Period]
             f"{end_day:%d/%m/%Y} (fin, ou date du document si le programme n'est pas terminé)."
         ),
         Paragraph(DISCLOSURE_NOTE, note=True),
-        table("Ensemble du programme", measures(), "Indicateurs"),
-        Heading("Par territoire", anchor="territoires", page_break=True),
     ]
-    for pt in territories:
+    if shown is None:
+        blocks += [
+            table("Ensemble du programme", measures(), "Indicateurs"),
+            Heading("Par territoire", anchor="territoires", page_break=True),
+        ]
+    for pt in territories if shown is None else [shown]:
         blocks.append(Heading(pt.territory.name, level=3, anchor=f"territoire-{pt.pk}"))
         blocks.append(
             table(

@@ -50,7 +50,14 @@ def cover_lines(document: ReportDocument) -> list[tuple[str, str]]:
             "Période",
             f"du {report.period_start:%d/%m/%Y} au {report.period_end:%d/%m/%Y}",
         ),
-        ("Territoires", ", ".join(pt.territory.name for pt in document.territories) or "aucun"),
+        (
+            ("Territoire", document.territory.territory.name)
+            if document.territory is not None
+            else (
+                "Territoires",
+                ", ".join(pt.territory.name for pt in document.territories) or "aucun",
+            )
+        ),
         ("Document du", f"{document.generated_on:%d/%m/%Y}"),
     ]
 
@@ -134,7 +141,7 @@ def write_xlsx(document: ReportDocument) -> bytes:
     workbook = Workbook(write_only=True)
     taken: set[str] = set()
     identity = [[label, value] for label, value in cover_lines(document)]
-    identity.append(["Titre", document.report.title])
+    identity.append(["Titre", document.title])
     identity.append(["Secret statistique", DISCLOSURE_NOTE])
     _add_sheet(workbook, "Rapport", taken, ["Rubrique", "Valeur"], identity, {1: 22, 2: 90})
 
@@ -203,7 +210,7 @@ def write_docx(document: ReportDocument) -> bytes:
     docx = DocxDocument()
     docx.styles["Normal"].font.name = "DejaVu Sans"
     docx.styles["Normal"].font.size = Pt(10)
-    docx.add_paragraph(document.report.title, style="Title")
+    docx.add_paragraph(document.title, style="Title")
     for name, value in cover_lines(document):
         paragraph = docx.add_paragraph()
         paragraph.add_run(f"{name} : ").bold = True

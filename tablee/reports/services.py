@@ -17,8 +17,8 @@ from tablee.accounts.audit import audit
 from tablee.accounts.models import AuditEvent
 from tablee.core.concurrency import EditConflict, check_version
 from tablee.reports.blocks import blocks_fingerprint
-from tablee.reports.content import build_document
-from tablee.reports.documents import WRITERS
+from tablee.reports.content import build_document, build_territory_document
+from tablee.reports.documents import WRITERS, write_pdf
 from tablee.reports.models import Report, ReportFile
 from tablee.reports.narratives import (
     MAX_NARRATIVE_CHARS,
@@ -155,6 +155,23 @@ def report_file(*, report: Report, fmt: str, acting_user) -> ReportFile:
             generated=generated,
         )
     return stored
+
+
+def report_territory_pdf(*, report: Report, pt, acting_user) -> bytes:
+    """The PDF of ``report`` for the territory ``pt`` alone (see content.build_territory_document),
+    generated on each request and not stored: a report keeps one stored file per format, the
+    programme's. The download is audited like the programme's."""
+    content = write_pdf(build_territory_document(report, pt))
+    audit(
+        AuditEvent.Kind.EXPORT,
+        actor=acting_user,
+        target=f"rapport {report.pk}",
+        format="pdf",
+        report_kind=report.kind,
+        territory=str(pt.pk),
+        generated=True,
+    )
+    return content
 
 
 def _generate(report: Report, document, fmt: str, fingerprint: str, *, acting_user) -> ReportFile:

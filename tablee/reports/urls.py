@@ -31,5 +31,10 @@ urlpatterns = [
         views.report_download,
         name="report_download",
     ),
+    path(
+        "programmes/<uuid:programme>/<uuid:pk>/territoires/<uuid:pt>/pdf/",
+        views.territory_report_pdf,
+        name="territory_report_pdf",
+    ),
     path("programmes/<uuid:programme>/export-complet/", views.full_export, name="full_export"),
 ]

@@ -2,12 +2,14 @@
 the full export of a programme's data.
 
 Dashboards are for VIEW_DASHBOARD (coordinators, local authorities on their territory, funders);
-reports for VIEW_REPORTS (read and download) and EDIT_REPORTS (write); the full export for
+reports for VIEW_REPORTS (read and download; a report's PDF for one territory needs VIEW_REPORTS on
+that territory too) and EDIT_REPORTS (write); the full export for
 EXPORT_ALL (a programme-wide coordinator or an admin). Lookups answer 404 outside the user's scope
 and 403 without the permission.
 """
 
 import datetime
+import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -24,8 +26,8 @@ from tablee.accounts.permissions import Action, can, sees_unmasked
 from tablee.core.concurrency import EditConflict
 from tablee.reports import services
 from tablee.reports.blocks import PeopleView, dashboard_blocks, people_table
-from tablee.reports.content import EMPTY_NARRATIVE, build_document
-from tablee.reports.documents import CONTENT_TYPES, WRITERS
+from tablee.reports.content import EMPTY_NARRATIVE, build_document, report_period
+from tablee.reports.documents import CONTENT_TYPES, PDF_CONTENT_TYPE, WRITERS
 from tablee.reports.forms import NarrativeForm, PeriodForm, ReportEditForm, ReportForm
 from tablee.reports.full_export import build_full_export
 from tablee.reports.links import RecordLinks
@@ -78,6 +80,7 @@ def _dashboard(request, *, programme, pt, visible: list, all_ids: list | None):
         "restricted": all_ids is not None and len(visible) < len(all_ids),
         "territory_links": [],
         "can_view_reports": can(request.user, Action.VIEW_REPORTS, programme),
+        "territory_report": _territory_report(request.user, pt) if pt else None,
         "querystring": "",
     }
     if form.is_bound and not form.is_valid():
@@ -119,6 +122,21 @@ def _dashboard(request, *, programme, pt, visible: list, all_ids: list | None):
         else [],
     )
     return render(request, "reports/dashboard.html", context)
+
+
+def _territory_report(user, pt) -> dict | None:
+    """What the territory's dashboard offers of its programme's latest report: its PDF for the
+    territory, or what to do when there is no report yet (None when the user may not see it)."""
+    if not can(user, Action.VIEW_REPORTS, pt):
+        return None
+    report = Report.objects.filter(programme_id=pt.programme_id).first()  # the latest period
+    return {
+        "report": report,
+        "url": reverse("reports:territory_report_pdf", args=[pt.programme_id, report.pk, pt.pk])
+        if report
+        else "",
+        "can_create": can(user, Action.EDIT_REPORTS, pt.programme),
+    }
 
 
 @login_required
@@ -248,6 +266,11 @@ def report_detail(request, programme, pk):
     RecordLinks(request.user, programme, {t.pk: t for t in document.territories}).apply(
         document.blocks
     )
+    territory_pdfs = [
+        (pt, reverse("reports:territory_report_pdf", args=[programme.pk, report.pk, pt.pk]))
+        for pt in document.territories
+        if can(request.user, Action.VIEW_REPORTS, pt)
+    ]
     return render(
         request,
         "reports/report_detail.html",
@@ -256,6 +279,7 @@ def report_detail(request, programme, pk):
             "pt": None,
             "report": report,
             "document": document,
+            "territory_pdfs": territory_pdfs,
             "blocks": document.blocks,
             "for_pdf": False,
             "can_edit": can(request.user, Action.EDIT_REPORTS, programme),
@@ -325,6 +349,37 @@ def report_download(request, programme, pk, fmt):
         filename=f"{slugify(report.title) or 'rapport'}.{fmt}",
         content_type=CONTENT_TYPES[fmt],
     )
+
+
+@login_required
+def territory_report_pdf(request, programme, pk, pt):
+    """The report's PDF for one territory of its programme (404 for a territory of another
+    programme or outside the user's scope), generated on each request (about a second)."""
+    programme = get_programme(request, programme, Action.VIEW_REPORTS)
+    report = get_report(programme, pk)
+    pt = get_object_or_404(
+        ProgrammeTerritory.objects.for_user(request.user)
+        .filter(programme=programme)
+        .select_related("territory"),
+        pk=pt,
+    )
+    if not can(request.user, Action.VIEW_REPORTS, pt):
+        raise PermissionDenied
+    content = services.report_territory_pdf(report=report, pt=pt, acting_user=request.user)
+    return FileResponse(
+        io.BytesIO(content),
+        as_attachment=True,
+        filename=territory_report_filename(report, pt),
+        content_type=PDF_CONTENT_TYPE,
+    )
+
+
+def territory_report_filename(report: Report, pt) -> str:
+    """rapport-cc-du-pays-de-redon-2025.pdf, or with the dates when the period is not a year."""
+    period = report_period(report)
+    dates = str(period.year) if period.year else f"{period.start:%Y-%m-%d}-au-{period.end:%Y-%m-%d}"
+    kind = "evaluation" if report.is_final_evaluation else "rapport"
+    return f"{kind}-{slugify(pt.territory.name) or 'territoire'}-{dates}.pdf"
 
 
 @login_required

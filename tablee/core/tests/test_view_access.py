@@ -73,6 +73,7 @@ def test_the_sweep_sees_the_views_of_every_app():
         "accounts:login",
         "territories:territory_detail",
         "referential:index",
+        "reports:territory_report_pdf",
     ]:
         assert expected in names
 

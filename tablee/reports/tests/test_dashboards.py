@@ -289,10 +289,11 @@ def test_programme_dashboard_queries_stay_flat(client, world, django_assert_num_
 def test_territory_dashboard_queries_for_the_funder(client, world, django_assert_num_queries):
     client.force_login(world.funder)
     client.get(territory_url(world.t1))
-    # session, user, memberships, territory, the eleven figures' queries, the ids of the
-    # programme's territories, their attendances and headcounts (the masking of the whole table)
-    with django_assert_num_queries(18):
+    # session, user, memberships, territory, the programme's latest report (the link to its PDF
+    # for the territory), the eleven figures' queries, the ids of the programme's territories,
+    # their attendances and headcounts (the masking of the whole table)
+    with django_assert_num_queries(19):
         client.get(territory_url(world.t1))
     add_other_programme_activity()
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(19):
         client.get(territory_url(world.t1))
