@@ -4,8 +4,9 @@ The file is planned and written chunk by chunk (``importers.Planner``) inside a 
 transaction: either the whole file is written, or nothing. Once a row is refused, and unless the
 user chose to import only the valid rows, nothing more is written and the transaction is rolled
 back at the end, when the plan is complete. Rows are written in bulk (a few queries per chunk,
-not one per row); E's per-object services are not used here on purpose, for speed, and the rules
-they enforce (search name, open days, version, position) are applied below in the same way.
+not one per row); the per-object services of ``services.py`` are not used here on purpose, for
+speed, and the rules they enforce (search name, open days, version, position) are applied below
+in the same way.
 """
 
 from collections.abc import Iterable
