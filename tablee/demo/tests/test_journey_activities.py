@@ -25,6 +25,7 @@ from tablee.activities.models import Registration, Session
 from tablee.demo.services import DEMO_PASSWORD
 from tablee.demo.tests.conftest import Browsing
 from tablee.demo.tests.test_journeys import demo, sign_in  # noqa: F401 (demo is a fixture)
+from tablee.territories.models import Programme
 
 COORDINATOR = "coordination@demo.tablee.fr"
 TRAINING = "Formation « repérer et orienter la précarité alimentaire »"
@@ -108,9 +109,17 @@ def fits_width(page) -> None:
 
 
 def series_start(today: datetime.date) -> datetime.date:
-    """The first Tuesday of December 2026, or a later day when that one is past: the series ends
-    before the programme does (31 December 2026)."""
+    """The first Tuesday of December 2026, or a later day when that one is past."""
     return max(datetime.date(2026, 12, 1), today + datetime.timedelta(days=1))
+
+
+def extend_programme_to(programme, last_day: datetime.date) -> None:
+    """The demonstration programme ends on 31 December 2026 and a session can't be held after
+    its end: run later, the journey extends it to its last session, as an amendment (avenant)
+    to the funding agreement would."""
+    if last_day > programme.end_date:
+        Programme.objects.filter(pk=programme.pk).update(end_date=last_day)
+        programme.refresh_from_db()
 
 
 def started_slot(now: datetime.datetime) -> tuple[str, str]:
@@ -139,6 +148,7 @@ def test_done_means_series_registrations_door_documents_evaluation_and_target(
     before = target_figures(browsing, programme)
     assert before["target"] == 348
     first_day = series_start(timezone.localdate())
+    extend_programme_to(programme, first_day + datetime.timedelta(weeks=2))
     page = browsing.visit(reverse("activities:session_create", args=[pt.pk]))
     expect(page.get_by_role("heading", level=1)).to_have_text("Programmer une séance ou une série")
     page.locator("#id_format").select_option(label=TRAINING)
