@@ -232,3 +232,15 @@ def make_report(world, **fields) -> Report:
     }
     values.update(fields)
     return Report.objects.create(**values)
+
+
+def make_final_evaluation(world, **fields) -> Report:
+    """The final evaluation of the whole programme (its start to its end)."""
+    values = {
+        "kind": Report.Kind.FINAL_EVALUATION,
+        "title": "Évaluation finale",
+        "period_start": world.programme.start_date,
+        "period_end": world.programme.end_date,
+    }
+    values.update(fields)
+    return make_report(world, **values)

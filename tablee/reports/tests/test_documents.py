@@ -14,8 +14,8 @@ from openpyxl import load_workbook
 
 from tablee.accounts.models import AuditEvent
 from tablee.core.disclosure import is_masked
-from tablee.reports.models import Report, ReportFile
-from tablee.reports.tests.factories_reports import ReportWorld, make_report
+from tablee.reports.models import ReportFile
+from tablee.reports.tests.factories_reports import ReportWorld, make_final_evaluation, make_report
 
 pytestmark = pytest.mark.django_db
 
@@ -162,12 +162,8 @@ def test_xlsx_cells_that_look_like_formulas_stay_text(client, world):
 
 
 def test_the_final_evaluation_as_docx(client, world):
-    report = make_report(
+    report = make_final_evaluation(
         world,
-        kind=Report.Kind.FINAL_EVALUATION,
-        title="Évaluation finale",
-        period_start=world.programme.start_date,
-        period_end=world.programme.end_date,
         narratives={
             "lessons": "<p>Former <em>ensemble</em> crée des liens.</p><ul><li>Un point</li></ul>"
         },
@@ -279,12 +275,8 @@ def libreoffice_pdf_text(path, tmp_path) -> str:
 
 def test_libreoffice_opens_the_xlsx_and_the_docx(client, world, tmp_path):
     funder_report = make_report(world)
-    evaluation = make_report(
+    evaluation = make_final_evaluation(
         world,
-        kind=Report.Kind.FINAL_EVALUATION,
-        title="Évaluation finale",
-        period_start=world.programme.start_date,
-        period_end=world.programme.end_date,
         narratives={"recommendations": "<p>Poursuivre les formations communes.</p>"},
     )
     client.force_login(world.coordinator)

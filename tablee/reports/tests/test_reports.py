@@ -11,7 +11,7 @@ from django.urls import reverse
 from tablee.accounts.models import AuditEvent
 from tablee.reports.models import Report
 from tablee.reports.narratives import editable_text, narrative_text, sanitise_narrative
-from tablee.reports.tests.factories_reports import ReportWorld, make_report
+from tablee.reports.tests.factories_reports import ReportWorld, make_final_evaluation, make_report
 
 pytestmark = pytest.mark.django_db
 
@@ -366,12 +366,8 @@ def test_an_empty_period_gives_an_empty_report_not_an_error(client, world):
 
 
 def test_final_evaluation_page(client, world):
-    report = make_report(
+    report = make_final_evaluation(
         world,
-        kind=Report.Kind.FINAL_EVALUATION,
-        title="Évaluation finale",
-        period_start=world.programme.start_date,
-        period_end=world.programme.end_date,
         narratives={"lessons": "<p>Former ensemble crée des liens.</p>"},
     )
     client.force_login(world.coordinator)

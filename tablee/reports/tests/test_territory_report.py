@@ -14,7 +14,12 @@ from tablee.activities.models import Session
 from tablee.activities.tests.factories import SessionFactory, at
 from tablee.reports.content import build_document, build_territory_document
 from tablee.reports.models import Report
-from tablee.reports.tests.factories_reports import ReportWorld, headcount, make_report
+from tablee.reports.tests.factories_reports import (
+    ReportWorld,
+    headcount,
+    make_final_evaluation,
+    make_report,
+)
 from tablee.reports.tests.test_documents import pdf_text
 from tablee.territories.tests.factories import ProgrammeTerritoryFactory
 
@@ -151,12 +156,8 @@ def test_the_coordinator_gets_the_same_masked_document(client, world, tmp_path):
 
 
 def test_the_final_evaluation_of_a_territory(client, world, tmp_path):
-    report = make_report(
+    report = make_final_evaluation(
         world,
-        kind=Report.Kind.FINAL_EVALUATION,
-        title="Évaluation finale",
-        period_start=world.programme.start_date,
-        period_end=world.programme.end_date,
     )
     client.force_login(world.funder)
     response = client.get(pdf_url(report, world.t2))
